@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from creditcase.config import Settings
-from creditcase.core import accounts, db as core_db, runtime
+from creditcase.core import accounts, runtime
+from creditcase.core import db as core_db
 from creditcase.core.accounts import Principal
 from creditcase.core.cases import WorkflowService
 from creditcase.core.outbox import CHECKS_EXCHANGE, OutboxEntry

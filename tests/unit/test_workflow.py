@@ -11,7 +11,7 @@ import pytest
 from creditcase import hookimpl
 from creditcase.core import accounts, audit, ids, lists, outbox
 from creditcase.core.cases import Case, WorkflowService
-from creditcase.core.checks import ChannelAnswer, CreditCheck
+from creditcase.core.checks import CreditCheck
 from creditcase.core.domains import Domain
 from creditcase.core.errors import ConcurrentUpdate, Conflict, NotFound, PermissionDenied, RuleViolation
 from creditcase.core.evidence import EvidenceBundle, verify_chain
