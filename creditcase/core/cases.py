@@ -227,7 +227,7 @@ class WorkflowService:
         hits = check.result.get("hits", [])
         case.state, case.latest_check_id, case.stale_reason = "checked", str(check.pk), None
         case.updated_at = check.checked_at
-        case.priority = 1 if any(m["kind"] == "REWARD" for m in measures) else 0
+        case.priority = 1 if check.result.get("incentives") else 0
         case.red_hits = sum(1 for h in hits if h.get("color") == "red")
         case.black_hits = sum(1 for h in hits if h.get("color") == "black")
         uow.save(case)

@@ -126,6 +126,8 @@ class CheckResult:
     measures: list[MeasureHit] = field(default_factory=list)
     skipped_measures: list[dict[str, str]] = field(default_factory=list)
     grade: dict[str, Any] | None = None
+    #: codes of the reward measures the domain grants (优先办理 and the like)
+    incentives: list[str] = field(default_factory=list)
     recommendation: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -309,6 +311,7 @@ def run_check(host: PluginHost, case: Case, *, request_id: str, requested_by: st
     if not result.complete:
         recommendation.outcome = "review"
         recommendation.reasons.insert(0, "a required channel did not answer: check again")
+    result.incentives = [m.code for m in domain.incentives(result)]
     result.recommendation = {"outcome": recommendation.outcome,
                              "reasons": recommendation.reasons}
     data = result.as_dict()
