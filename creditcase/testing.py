@@ -25,7 +25,6 @@ from creditcase.core import accounts, runtime
 from creditcase.core import db as core_db
 from creditcase.core.accounts import Principal
 from creditcase.core.cases import WorkflowService
-from creditcase.core.outbox import CHECKS_EXCHANGE, OutboxEntry
 from creditcase.core.plugins import PluginHost
 
 
@@ -43,6 +42,10 @@ def _storage(mongo_uri: str, tmp_path_factory) -> Settings:
     settings = Settings(mongodb_uri=mongo_uri, mongodb_db="creditcase_test",
                         data_dir=tmp_path_factory.mktemp("data"), secret_key="test-secret")
     runtime.init_storage(settings)
+    # full-cost argon2 makes every test login slow; the algorithm is the same
+    from argon2 import PasswordHasher
+
+    accounts.set_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     return settings
 
 
@@ -105,10 +108,4 @@ def city(db, host: PluginHost) -> City:
 
 def run_pending_checks(workflow: WorkflowService) -> int:
     """Perform every queued check request in-process (no broker); returns how many ran."""
-    done = 0
-    for entry in OutboxEntry.objects(exchange=CHECKS_EXCHANGE, sent_at=None).order_by("created_at"):
-        data = entry.body["data"]
-        if workflow.perform_check(data["case_id"], data["request_id"], data["requested_by"]):
-            done += 1
-        entry.update(set__sent_at=core_db.utcnow())
-    return done
+    return workflow.perform_queued_checks()

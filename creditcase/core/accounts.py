@@ -34,6 +34,12 @@ CITY_WIDE_ROLES = frozenset({"credit_office", "admin"})
 _hasher = PasswordHasher()
 
 
+def set_password_hasher(hasher: PasswordHasher) -> None:
+    """Replace the argon2 parameters (tests and demo loading use cheaper ones)."""
+    global _hasher
+    _hasher = hasher
+
+
 class Department(me.Document):
     code = me.StringField(required=True, unique=True, max_length=32,
                           help_text="short code, e.g. 410481-CZJ")

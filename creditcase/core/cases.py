@@ -178,7 +178,7 @@ class WorkflowService:
         name = (subject.get("name") or "").strip()
         if not name:
             raise RuleViolation("subject name required", errors={"subject.name": ["required"]})
-        upsert_subject(code, name, kind)
+        upsert_subject(principal, code, name, kind)
         now = utcnow()
         request_id = str(uuid.uuid4())
         case = Case(domain=domain, matter=matter, department=principal.department,
@@ -198,6 +198,8 @@ class WorkflowService:
 
     # -- checking --------------------------------------------------------------------------
     def request_check(self, principal: Principal, case_id: str) -> Case:
+        if not principal.has("handler", "reviewer"):
+            raise PermissionDenied("only handlers and reviewers request checks")
         case = self.get(principal, case_id)
         if case.state not in ("applied", "checking", "checked", "stale"):
             raise Conflict(f"a {case.state} case cannot be checked again")
@@ -244,6 +246,18 @@ class WorkflowService:
             return None
         self.host.on_case_event(case, "case.checked", data)
         return check
+
+    def perform_queued_checks(self) -> int:
+        """Perform every check request still in the outbox, in-process and without a
+        broker (demo loading, tests, maintenance); returns how many checks ran."""
+        done = 0
+        for entry in outbox.OutboxEntry.objects(exchange=outbox.CHECKS_EXCHANGE,
+                                                sent_at=None).order_by("created_at"):
+            data = entry.body["data"]
+            if self.perform_check(data["case_id"], data["request_id"], data["requested_by"]):
+                done += 1
+            entry.update(set__sent_at=utcnow())
+        return done
 
     def mark_stale(self, case_id: str, reason: str, principal: Principal = SYSTEM) -> bool:
         """Mark one open case stale and queue a new check. False if it was not open or
@@ -497,6 +511,8 @@ class WorkflowService:
         raise AssertionError("unreachable")
 
     def withdraw(self, principal: Principal, case_id: str, reason: str) -> Case:
+        if not principal.has("handler", "reviewer"):
+            raise PermissionDenied("only handlers and reviewers withdraw cases")
         case = self.get(principal, case_id)
         if case.state not in OPEN_STATES:
             raise Conflict(f"a {case.state} case cannot be withdrawn")

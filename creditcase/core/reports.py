@@ -16,6 +16,8 @@ import mongoengine as me
 from creditcase.core import audit, outbox
 from creditcase.core.accounts import Principal
 from creditcase.core.db import UnitOfWork, utcnow
+from creditcase.core.errors import RuleViolation
+from creditcase.core.subjects import identify
 
 #: Three bands, nine grades; AA to CCC may carry + or -.
 RATINGS = ("AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-", "BB+", "BB", "BB-",
@@ -90,7 +92,25 @@ def report_validity(report: CreditReport, on: dt.date, agency: Agency | None = N
     return Validity(not reasons, reasons)
 
 
+def register_agency(principal: Principal, values: dict) -> Agency:
+    """Register a filed credit service agency; a filing number already present is a conflict."""
+    agency = Agency(**values)
+    uow = UnitOfWork()
+    uow.add(agency)
+    audit.record(uow, principal, "agency.registered", agency, filing_no=agency.filing_no,
+                 status=agency.status)
+    uow.commit()
+    return agency
+
+
 def file_report(principal: Principal, values: dict) -> CreditReport:
+    """File a third-party report: the subject code must be valid and the agency registered."""
+    values = dict(values)
+    _, values["subject_code"] = identify(values["subject_code"], field="subject_code")
+    if Agency.objects(filing_no=values["agency_filing_no"]).only("id").first() is None:
+        raise RuleViolation("the agency is not registered",
+                            errors={"agency_filing_no": ["no registered agency with this "
+                                                         "filing number"]})
     report = CreditReport(**values)
     uow = UnitOfWork()
     uow.add(report)

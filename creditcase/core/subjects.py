@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import mongoengine as me
 
-from creditcase.core import ids
-from creditcase.core.db import utcnow
-from creditcase.core.errors import RuleViolation
+from creditcase.core import audit, ids
+from creditcase.core.accounts import Principal
+from creditcase.core.db import UnitOfWork, utcnow
+from creditcase.core.errors import Conflict, RuleViolation
 
 LEGAL = "LEGAL"
 NATURAL = "NATURAL"
@@ -58,17 +59,33 @@ def identify(code: str, kind: str | None = None, *, field: str = "code") -> tupl
     return kind, normalised
 
 
-def upsert_subject(code: str, name: str, kind: str | None = None, **extra: str) -> Subject:
-    """Register a subject or update its name and details; returns the stored subject."""
+def upsert_subject(principal: Principal, code: str, name: str, kind: str | None = None,
+                   **extra: str) -> tuple[Subject, bool]:
+    """Register a subject or update its name and details, with an audit event when
+    anything changed. Returns ``(subject, created)``."""
     kind, code = identify(code, kind)
-    now = utcnow()
-    fields = {k: v for k, v in extra.items() if v is not None}
-    Subject._get_collection().update_one(
-        {"code": code},
-        {"$set": {"kind": kind, "name": name, "updated_at": now, **fields},
-         "$setOnInsert": {"created_at": now, "version": 0}},
-        upsert=True)
-    return Subject.objects.get(code=code)
+    fields = {"kind": kind, "name": name, **{k: v for k, v in extra.items() if v is not None}}
+    for _ in range(3):
+        subject = Subject.objects(code=code).first()
+        created = subject is None
+        if created:
+            subject = Subject(code=code, **fields)
+        elif all(getattr(subject, k) == v for k, v in fields.items()):
+            return subject, False
+        else:
+            for key, value in fields.items():
+                setattr(subject, key, value)
+            subject.updated_at = utcnow()
+        uow = UnitOfWork()
+        uow.add(subject) if created else uow.save(subject)
+        audit.record(uow, principal, "subject.registered" if created else "subject.updated",
+                     subject, kind=kind)
+        try:
+            uow.commit()
+        except Conflict:  # registered or changed concurrently: read it again
+            continue
+        return subject, created
+    raise Conflict(f"subject {code} is being changed concurrently; retry")
 
 
 def get_subject(code: str) -> Subject | None:
