@@ -1,0 +1,566 @@
+"""The message contract, written once and run on both transports.
+
+:class:`QueueContract` holds the behaviour; :class:`TestMemory` runs it on
+kombu's ``memory://`` (embedded mode) and :class:`TestRabbitMQ` on a real
+broker, adding what only AMQP has (returns, a plain pika consumer). The memory
+transport keeps its state per process, and the RabbitMQ work queues are shared
+with anything else using the broker, so every test purges the shared queues
+first and taps the events exchange with its own uniquely named queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import kombu
+import marshmallow as ma
+import pytest
+from kombu import Exchange, Queue, binding
+
+from creditcase import hookimpl
+from creditcase.config import Settings
+from creditcase.core import outbox, records
+from creditcase.core.cases import Case
+from creditcase.core.db import UnitOfWork, utcnow
+from creditcase.core.domains import Domain
+from creditcase.core.outbox import CHECK_REQUEST_KEY, CHECKS_EXCHANGE, EVENTS_EXCHANGE, OutboxEntry
+from creditcase.core.plugins import PluginHost
+from creditcase.core.runtime import Runtime
+from creditcase.queue import relay as relay_module
+from creditcase.queue import topology
+from creditcase.queue.consumers import ProcessedEvent, StaleMarker
+from creditcase.queue.relay import Relay
+from creditcase.queue.service import start_background
+from creditcase.queue.worker import CheckWorker
+from creditcase.testing import run_pending_checks
+
+USCC = "91350100M000100Y43"
+OTHER_USCC = "91110000600037341L"
+WAIT = 10.0
+
+
+# -- a minimal domain, so these tests depend on no shipped plugin ---------------------------------
+
+class _Application(ma.Schema):
+    project = ma.fields.String(required=True)
+
+
+class MessageTestDomain(Domain):
+    code = "msgtest"
+    name_zh = "消息测试事项"
+    name_en = "Message test matter"
+    application_schema = _Application
+
+
+class _MessageTestPlugin:
+    @hookimpl
+    def creditcase_register_domains(self):
+        return [MessageTestDomain()]
+
+
+@pytest.fixture(scope="module")
+def host() -> PluginHost:
+    return PluginHost.create(load_entrypoints=False, extra=[_MessageTestPlugin()])
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def unique(prefix: str) -> str:
+    return f"test.{prefix}.{uuid.uuid4().hex[:10]}"
+
+
+def emit(event_type: str, subject: str, data: dict[str, Any]) -> OutboxEntry:
+    uow = UnitOfWork()
+    entry = outbox.emit(uow, event_type, subject, data)
+    uow.commit()
+    return entry
+
+
+def record_values(doc_no: str, *, kind: str = "penalty", severity: str = "general") -> dict:
+    return {"subject_code": USCC, "subject_name": "舞钢测试建设有限公司", "kind": kind,
+            "severity": severity, "title": "未按规定履行安全生产职责", "doc_no": doc_no,
+            "decision_date": dt.date(2026, 3, 2), "authority": "舞钢市应急管理局"}
+
+
+@dataclasses.dataclass
+class Broker:
+    """One transport under test, with a connection for looking at it."""
+
+    settings: Settings
+    runtime: Runtime
+    conn: kombu.Connection
+    amqp: bool
+    _cleanup: list[Callable[[], None]] = dataclasses.field(default_factory=list)
+
+    @property
+    def channel(self):
+        return self.conn.default_channel
+
+    def tap(self, *keys: str, exchange: Exchange = topology.EVENTS) -> Queue:
+        """A queue of this test only, bound to ``exchange`` with ``keys``."""
+        queue = Queue(unique("tap"), bindings=[binding(exchange, routing_key=k) for k in keys],
+                      durable=False, auto_delete=False)(self.channel)
+        queue.declare()
+        self._cleanup.append(lambda: queue.delete())
+        return queue
+
+    def take(self, queue: Queue | str, count: int, timeout: float = WAIT,
+             settle: float = 0.0) -> list[kombu.Message]:
+        """Get ``count`` messages (waiting at most ``timeout``), then keep listening
+        ``settle`` seconds for any extra one."""
+        if isinstance(queue, str):
+            queue = Queue(queue)(self.channel)
+        got: list[kombu.Message] = []
+        deadline = time.monotonic() + timeout
+        quiet_until = None
+        while True:
+            message = queue.get(no_ack=True, accept=["json", "text/plain"])
+            if message is not None:
+                got.append(message)
+                continue
+            now = time.monotonic()
+            if len(got) >= count:
+                quiet_until = quiet_until or now + settle
+                if now >= quiet_until:
+                    return got
+            elif now > deadline:
+                raise AssertionError(f"{len(got)} of {count} messages on {queue.name} "
+                                     f"after {timeout}s")
+            time.sleep(0.02)
+
+    def relay(self, **options: Any) -> Relay:
+        """A relay closed when the test ends."""
+        relay = Relay(self.settings, **options)
+        self._cleanup.append(relay.close)
+        return relay
+
+    def publish_raw(self, body: Any, *, exchange: str, routing_key: str, **properties: Any) -> None:
+        kombu.Producer(self.channel).publish(body, exchange=exchange, routing_key=routing_key,
+                                             **properties)
+
+    @contextlib.contextmanager
+    def running(self, *consumers: CheckWorker | StaleMarker | Relay) -> Iterator[None]:
+        """Run consumers (and relays) in threads for the duration of the block."""
+        stop = threading.Event()
+        threads = []
+        for consumer in consumers:
+            if isinstance(consumer, Relay):
+                target = (lambda relay: lambda: relay.run(stop, idle_sleep=0.02))(consumer)
+            else:
+                consumer.stop_event = stop
+                target = (lambda c: lambda: c.run(safety_interval=0.1))(consumer)
+            threads.append(threading.Thread(target=target, daemon=True))
+        for thread in threads:
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=5)
+            for consumer in consumers:
+                if not isinstance(consumer, Relay):
+                    consumer.connection.release()
+            assert not any(t.is_alive() for t in threads), "a consumer did not stop"
+
+    def close(self) -> None:
+        for fn in reversed(self._cleanup):
+            with contextlib.suppress(Exception):
+                fn()
+        self.conn.release()
+
+
+def apply_case(runtime: Runtime, city, code: str = USCC) -> Case:
+    return runtime.workflow.apply(city.handler, domain="msgtest", matter="测试采购项目",
+                                  subject={"code": code, "name": "舞钢测试建设有限公司"},
+                                  data={"project": "WG-2026-001"})
+
+
+def state_of(case: Case) -> str:
+    return Case.objects(pk=case.pk).only("state").first().state
+
+
+def entries(routing_key: str, case: Case | None = None) -> list[OutboxEntry]:
+    query = {"routing_key": routing_key}
+    if case is not None:
+        query["body__subject"] = f"case/{case.pk}"
+    return list(OutboxEntry.objects(**query))
+
+
+# -- the contract ---------------------------------------------------------------------------------
+
+class QueueContract:
+    """What both transports must do. Subclasses provide ``broker_settings``."""
+
+    @pytest.fixture
+    def broker_settings(self, settings: Settings) -> Settings:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def mq(self, broker_settings: Settings, host: PluginHost, workflow, mongo_uri) -> Iterator[Broker]:
+        runtime = Runtime(broker_settings, host, workflow, mongo_uri)
+        conn = topology.connection(broker_settings, name="creditcase-tests")
+        topology.declare_all(conn, broker_settings)
+        broker = Broker(broker_settings, runtime, conn, topology.is_amqp(broker_settings.broker_url))
+        for name in (topology.CHECK_REQUESTS_QUEUE, topology.STALE_MARKER_QUEUE,
+                     topology.DEAD_LETTER_QUEUE):
+            Queue(name)(broker.channel).purge()
+        yield broker
+        broker.close()
+
+    def test_declare_all_is_idempotent(self, mq: Broker):
+        topology.declare_all(mq.conn, mq.settings)
+        topology.declare_all(mq.conn, mq.settings)
+        request = outbox.cloud_event("check.requested", "case/x", {}, event_id="probe")
+        mq.publish_raw(request, exchange=CHECKS_EXCHANGE, routing_key=CHECK_REQUEST_KEY)
+        [message] = mq.take(topology.CHECK_REQUESTS_QUEUE, 1)
+        assert message.decode()["id"] == "probe"
+
+    def test_apply_is_checked_through_the_broker(self, mq: Broker, city):
+        case = apply_case(mq.runtime, city)
+        assert state_of(case) == "applied"
+        assert mq.relay().publish_pending() >= 1
+        [request] = entries(CHECK_REQUEST_KEY)
+        assert request.sent_at is not None
+        with mq.running(CheckWorker(mq.runtime)):
+            wait_for(lambda: state_of(case) == "checked", "the worker to check the case")
+        [checked] = entries("case.checked", case)
+        assert checked.body["data"]["state"] == "checked"
+        assert checked.body["data"]["check_id"] == Case.objects(pk=case.pk).first().latest_check_id
+
+    def test_relay_marks_sent_and_does_not_resend(self, mq: Broker):
+        tap = mq.tap("#")
+        made = [emit("objection.filed", f"subject/{USCC}", {"n": i}) for i in range(3)]
+        relay = mq.relay()
+        assert relay.publish_pending() == 3
+        assert relay.publish_pending() == 0
+        assert mq.relay().publish_pending() == 0
+        for entry in made:
+            entry.reload()
+            assert entry.sent_at is not None and entry.attempts == 1 and not entry.last_error
+        messages = mq.take(tap, 3, settle=0.3)
+        assert sorted(m.properties["message_id"] for m in messages) == sorted(e.event_id for e in made)
+        for message in messages:
+            body = message.decode()
+            assert body["id"] == message.properties["message_id"]
+            assert message.content_type == relay_module.CONTENT_TYPE == "application/json"
+            assert message.properties["delivery_mode"] == 2
+            assert message.delivery_info["routing_key"] == "objection.filed"
+
+    def test_two_relays_in_parallel_do_not_double_publish(self, mq: Broker):
+        tap = mq.tap("#")
+        made = {emit("objection.filed", f"subject/{USCC}", {"n": i}).event_id for i in range(40)}
+        relays = [mq.relay(owner=f"relay-{n}", batch=4) for n in range(2)]
+        counts: dict[str, int] = {}
+
+        def drain(relay: Relay) -> None:
+            counts[relay.owner] = 0
+            deadline = time.monotonic() + WAIT
+            while OutboxEntry.objects(sent_at=None).count() and time.monotonic() < deadline:
+                counts[relay.owner] += relay.publish_pending()
+
+        threads = [threading.Thread(target=drain, args=(relay,)) for relay in relays]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=WAIT + 5)
+        assert sum(counts.values()) == 40
+        assert all(counts.values()), f"both relays should have published: {counts}"
+        seen = Counter(m.properties["message_id"] for m in mq.take(tap, 40, settle=0.3))
+        assert set(seen) == made
+        assert set(seen.values()) == {1}
+        assert OutboxEntry.objects(sent_at=None).count() == 0
+
+    def test_an_expired_lease_is_sent_again_a_live_one_is_not(self, mq: Broker):
+        tap = mq.tap("objection.*")
+        crashed = emit("objection.filed", f"subject/{USCC}", {"n": "crashed"})
+        held = emit("objection.filed", f"subject/{USCC}", {"n": "held"})
+        now = utcnow()
+        crashed.update(set__lease_owner="dead-relay", set__lease_until=now - dt.timedelta(seconds=1),
+                       set__attempts=1)
+        held.update(set__lease_owner="live-relay", set__lease_until=now + dt.timedelta(minutes=5),
+                    set__attempts=1)
+        assert mq.relay().publish_pending() == 1
+        crashed.reload()
+        held.reload()
+        assert crashed.sent_at is not None and crashed.attempts == 2
+        assert held.sent_at is None and held.lease_owner == "live-relay"
+        [message] = mq.take(tap, 1, settle=0.2)
+        assert message.properties["message_id"] == crashed.event_id
+
+    def test_a_malformed_request_is_dead_lettered_and_the_worker_goes_on(self, mq: Broker, city,
+                                                                       caplog):
+        caplog.set_level(logging.ERROR, logger="creditcase.queue")
+        bad_schema = outbox.cloud_event("check.requested", "case/x", {"case_id": "not-an-id"},
+                                        event_id="bad-schema-1")
+        mq.publish_raw(bad_schema, exchange=CHECKS_EXCHANGE, routing_key=CHECK_REQUEST_KEY,
+                       message_id="bad-schema-1")
+        mq.publish_raw("this is not json", exchange=CHECKS_EXCHANGE,
+                       routing_key=CHECK_REQUEST_KEY, content_type="text/plain",
+                       content_encoding="utf-8", message_id="bad-type-1")
+        case = apply_case(mq.runtime, city)
+        with mq.running(CheckWorker(mq.runtime), Relay(mq.settings)):
+            wait_for(lambda: state_of(case) == "checked", "the worker to check the good request")
+            dead = mq.take(topology.DEAD_LETTER_QUEUE, 2, settle=0.2)
+        assert sorted(m.properties["message_id"] for m in dead) == ["bad-schema-1", "bad-type-1"]
+        assert all(m.delivery_info["routing_key"] == CHECK_REQUEST_KEY for m in dead)
+        assert "bad-schema-1" in caplog.text and "bad-type-1" in caplog.text
+
+    def test_a_failing_check_is_retried_once_then_dead_lettered(self, mq: Broker, city,
+                                                                monkeypatch):
+        calls: list[str] = []
+
+        def broken(case_id, request_id, requested_by, requested_at=None):
+            calls.append(request_id)
+            raise RuntimeError("channel exploded")
+
+        case = apply_case(mq.runtime, city)
+        monkeypatch.setattr(mq.runtime.workflow, "perform_check", broken)
+        with mq.running(CheckWorker(mq.runtime), Relay(mq.settings)):
+            [dead] = mq.take(topology.DEAD_LETTER_QUEUE, 1, settle=0.3)
+        assert calls == [case.check_request_id] * 2
+        assert dead.properties["message_id"] == case.check_request_id
+        assert state_of(case) == "applied"
+
+    def test_a_check_failing_once_succeeds_on_redelivery(self, mq: Broker, city, monkeypatch):
+        real = mq.runtime.workflow.perform_check
+        calls: list[str] = []
+
+        def flaky(case_id, request_id, requested_by, requested_at=None):
+            calls.append(request_id)
+            if len(calls) == 1:
+                raise ConnectionError("database blinked")
+            return real(case_id, request_id, requested_by, requested_at=requested_at)
+
+        case = apply_case(mq.runtime, city)
+        monkeypatch.setattr(mq.runtime.workflow, "perform_check", flaky)
+        with mq.running(CheckWorker(mq.runtime), Relay(mq.settings)):
+            wait_for(lambda: state_of(case) == "checked", "the redelivered request")
+        assert len(calls) == 2
+        assert mq.take(topology.DEAD_LETTER_QUEUE, 0, settle=0.2) == []
+
+    def test_a_record_makes_the_case_stale_and_a_recheck_brings_it_back(self, mq: Broker, city):
+        stop = threading.Event()
+        threads = start_background(mq.runtime, stop, force=True)
+        assert len(threads) == 3
+        try:
+            case = apply_case(mq.runtime, city)
+            wait_for(lambda: state_of(case) == "checked", "the first check")
+            first_check = Case.objects(pk=case.pk).first().latest_check_id
+            records.push_record(city.provider, record_values("舞应急罚〔2026〕7号"))
+            wait_for(lambda: entries("case.stale", case), "the stale marker")
+            wait_for(lambda: (lambda c: c.state == "checked" and c.latest_check_id != first_check)(
+                Case.objects(pk=case.pk).first()), "the re-check")
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=5)
+        assert not any(t.is_alive() for t in threads)
+        [stale] = entries("case.stale", case)
+        assert "舞应急罚〔2026〕7号" in stale.body["data"]["reason"]
+        assert len(entries("case.checked", case)) == 2
+        assert ProcessedEvent.objects(consumer="stale-marker").count() == 1
+
+    def test_a_duplicate_event_is_applied_once(self, mq: Broker, city):
+        case = apply_case(mq.runtime, city)
+        run_pending_checks(mq.runtime.workflow)
+        assert state_of(case) == "checked"
+        data = {"record_id": "r1", "subject_code": USCC, "kind": "penalty", "severity": "general",
+                "doc_no": "舞市监罚〔2026〕3号", "major": False}
+        duplicate = outbox.cloud_event("record.created", f"subject/{USCC}", data)
+        sentinel = outbox.cloud_event("record.created", f"subject/{OTHER_USCC}",
+                                      {**data, "subject_code": OTHER_USCC})
+        for body in (duplicate, duplicate, sentinel):
+            mq.publish_raw(body, exchange=EVENTS_EXCHANGE, routing_key="record.created",
+                           message_id=body["id"], delivery_mode=2)
+        with mq.running(StaleMarker(mq.runtime)):
+            wait_for(lambda: ProcessedEvent.objects(event_id=sentinel["id"]).first(),
+                     "the stale marker to reach the sentinel")
+        assert ProcessedEvent.objects(event_id=duplicate["id"]).count() == 1
+        assert len(entries("case.stale", case)) == 1
+        assert state_of(case) == "stale"
+
+    def test_a_serious_record_flags_a_decided_case_for_review(self, mq: Broker, city):
+        case = apply_case(mq.runtime, city)
+        run_pending_checks(mq.runtime.workflow)
+        mq.runtime.workflow.decide(city.handler, str(case.pk), outcome="approved", feedback=[])
+        major = outbox.cloud_event("record.created", f"subject/{USCC}",
+                                   {"subject_code": USCC, "kind": "dishonest_debtor",
+                                    "doc_no": "(2026)豫0481执12号", "major": True})
+        minor = outbox.cloud_event("report.filed", f"subject/{USCC}",
+                                   {"subject_code": USCC, "number": "R-1"})
+        for body in (minor, major):
+            mq.publish_raw(body, exchange=EVENTS_EXCHANGE,
+                           routing_key=body["type"].removeprefix("cn.creditcase."))
+        with mq.running(StaleMarker(mq.runtime)):
+            wait_for(lambda: ProcessedEvent.objects.count() == 2, "both events")
+        flags = Case.objects(pk=case.pk).first().review_flags
+        assert [f.reason for f in flags] == [
+            f"新增信用记录 (2026)豫0481执12号 [record.created {major['id']}]"]
+        assert state_of(case) == "decided"
+
+    def test_an_invalid_event_on_the_stale_marker_is_dead_lettered(self, mq: Broker):
+        body = outbox.cloud_event("record.created", f"subject/{USCC}", {"kind": "penalty"})
+        mq.publish_raw(body, exchange=EVENTS_EXCHANGE, routing_key="record.created",
+                       message_id=body["id"])
+        with mq.running(StaleMarker(mq.runtime)):
+            [dead] = mq.take(topology.DEAD_LETTER_QUEUE, 1)
+        assert dead.properties["message_id"] == body["id"]
+        assert dead.delivery_info["routing_key"] == "record.created"
+        assert ProcessedEvent.objects.count() == 0
+
+
+class TestMemory(QueueContract):
+    @pytest.fixture
+    def broker_settings(self, settings: Settings) -> Settings:
+        return dataclasses.replace(settings, amqp_url=None)
+
+
+@pytest.mark.rabbitmq
+class TestRabbitMQ(QueueContract):
+    @pytest.fixture
+    def broker_settings(self, settings: Settings, rabbitmq_url: str) -> Settings:
+        return dataclasses.replace(settings, amqp_url=rabbitmq_url)
+
+    def test_background_threads_only_in_embedded_mode_unless_forced(self, mq: Broker):
+        assert start_background(mq.runtime, threading.Event()) == []
+
+    def test_an_unroutable_entry_is_not_marked_sent(self, mq: Broker):
+        fresh = Exchange(unique("nowhere"), type="topic", durable=False)
+        fresh(mq.channel).declare()
+        mq._cleanup.append(lambda: fresh(mq.channel).delete())
+        body = outbox.cloud_event("objection.filed", f"subject/{USCC}", {"n": 1})
+        uow = UnitOfWork()
+        entry = uow.add(OutboxEntry(event_id=body["id"], exchange=fresh.name,
+                                    routing_key="objection.filed", body=body,
+                                    created_at=utcnow()))
+        uow.commit()
+        relay = mq.relay()
+        assert relay.publish_pending() == 0
+        entry.reload()
+        assert entry.sent_at is None and entry.attempts == 1
+        assert "NO_ROUTE" in entry.last_error
+        assert entry.lease_until > utcnow()  # backing off, not retried in a tight loop
+        assert relay.publish_pending() == 0
+        # once someone listens, the waiting entry goes out
+        tap = mq.tap("objection.*", exchange=fresh)
+        entry.update(set__lease_until=utcnow() - dt.timedelta(seconds=1))
+        assert relay.publish_pending() == 1
+        entry.reload()
+        assert entry.sent_at is not None and entry.last_error is None
+        [message] = mq.take(tap, 1, settle=0.2)
+        assert message.properties["message_id"] == body["id"]
+
+    def test_a_missing_exchange_fails_one_entry_and_the_rest_still_go(self, mq: Broker):
+        tap = mq.tap("objection.*")
+        body = outbox.cloud_event("objection.filed", f"subject/{USCC}", {"n": 0})
+        uow = UnitOfWork()
+        lost = uow.add(OutboxEntry(event_id=body["id"], exchange=unique("missing"),
+                                   routing_key="objection.filed", body=body, created_at=utcnow()))
+        uow.commit()
+        good = emit("objection.filed", f"subject/{USCC}", {"n": 1})
+        relay = mq.relay()
+        sent = relay.publish_pending()
+        sent += relay.publish_pending()
+        assert sent == 1
+        lost.reload()
+        good.reload()
+        assert lost.sent_at is None and "NOT_FOUND" in lost.last_error
+        assert good.sent_at is not None
+        [message] = mq.take(tap, 1, settle=0.2)
+        assert message.properties["message_id"] == good.event_id
+
+    def test_a_plain_pika_consumer_receives_cloudevents(self, mq: Broker, city):
+        import pika
+
+        url = mq.conn  # kombu parsed the URL; pika spells the default vhost differently
+        params = pika.ConnectionParameters(
+            host=url.hostname, port=url.port or 5672, virtual_host=url.virtual_host,
+            credentials=pika.PlainCredentials(url.userid, url.password))
+        with contextlib.closing(pika.BlockingConnection(params)) as connection:
+            channel = connection.channel()
+            channel.exchange_declare(EVENTS_EXCHANGE, exchange_type="topic", durable=True)
+            queue = channel.queue_declare("", exclusive=True).method.queue
+            for key in ("case.*", "record.*"):
+                channel.queue_bind(queue, EVENTS_EXCHANGE, routing_key=key)
+            case = apply_case(mq.runtime, city)
+            run_pending_checks(mq.runtime.workflow)
+            records.push_record(city.provider, record_values("舞应急罚〔2026〕9号"))
+            mq.relay().publish_pending()
+
+            received: dict[str, tuple[Any, dict]] = {}
+            deadline = time.monotonic() + WAIT
+            while len(received) < 3 and time.monotonic() < deadline:
+                method, properties, payload = channel.basic_get(queue, auto_ack=True)
+                if method is None:
+                    connection.sleep(0.02)
+                    continue
+                body = json.loads(payload)
+                received[method.routing_key] = (properties, body)
+        assert set(received) == {"case.applied", "case.checked", "record.created"}
+        for routing_key, (properties, body) in received.items():
+            assert properties.message_id == body["id"]
+            assert properties.delivery_mode == 2
+            assert properties.content_type == "application/json"
+            assert body["specversion"] == "1.0"
+            assert body["type"] == f"cn.creditcase.{routing_key}"
+            assert body["source"] == "urn:creditcase"
+            assert body["datacontenttype"] == "application/json"
+            assert body["time"].endswith("Z")
+        assert received["case.checked"][1]["subject"] == f"case/{case.pk}"
+        assert received["record.created"][1]["data"]["subject_code"] == USCC
+
+
+@pytest.mark.parametrize("quorum", [False, True])
+def test_topology_arguments(settings: Settings, quorum: bool):
+    entities = topology.topology(dataclasses.replace(settings, quorum_queues=quorum))
+    queues = {q.name: q for q in entities.queues}
+    assert set(queues) == {topology.CHECK_REQUESTS_QUEUE, topology.STALE_MARKER_QUEUE,
+                           topology.DEAD_LETTER_QUEUE}
+    for name, queue in queues.items():
+        assert queue.durable
+        assert (queue.queue_arguments.get("x-queue-type") == "quorum") is quorum
+        dead_letters = queue.queue_arguments.get("x-dead-letter-exchange")
+        assert dead_letters == (None if name == topology.DEAD_LETTER_QUEUE
+                                else topology.DEAD_LETTER_EXCHANGE)
+    checks = queues[topology.CHECK_REQUESTS_QUEUE]
+    assert (checks.exchange.name, checks.exchange.type, checks.routing_key) == (
+        CHECKS_EXCHANGE, "direct", CHECK_REQUEST_KEY)
+    stale = queues[topology.STALE_MARKER_QUEUE]
+    assert {(b.exchange.name, b.routing_key) for b in stale.bindings} == {
+        (EVENTS_EXCHANGE, "record.*"), (EVENTS_EXCHANGE, "list.entry.*"),
+        (EVENTS_EXCHANGE, "report.*")}
+    assert {(e.name, e.type, e.durable) for e in entities.exchanges} == {
+        (EVENTS_EXCHANGE, "topic", True), (CHECKS_EXCHANGE, "direct", True),
+        (topology.DEAD_LETTER_EXCHANGE, "fanout", True)}
+
+
+def test_connection_options(settings: Settings):
+    amqp = topology.connection(dataclasses.replace(settings, amqp_url="amqp://u:p@broker:5672//"))
+    assert amqp.transport_options["confirm_publish"] is True
+    assert amqp.transport_options["max_retries"] == topology.CONNECTION_RETRY["max_retries"]
+    assert amqp.heartbeat == topology.HEARTBEAT_SECONDS
+    memory = topology.connection(dataclasses.replace(settings, amqp_url=None))
+    assert "confirm_publish" not in memory.transport_options
+    assert memory.transport_options["max_retries"] == topology.CONNECTION_RETRY["max_retries"]
