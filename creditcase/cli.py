@@ -323,5 +323,19 @@ def users_create(name: str, roles: tuple[str, ...], department: str, password: s
         click.echo(accounts.issue_token(user, label="cli"))
 
 
+from creditcase.commands.queue_ops import dlq  # noqa: E402
+
+main.add_command(dlq)
+
+from creditcase.commands.importing import import_group, publicity_group  # noqa: E402
+
+main.add_command(import_group)
+main.add_command(publicity_group)
+
+from creditcase.commands.platform import platform  # noqa: E402
+
+main.add_command(platform)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -3,10 +3,22 @@
 :func:`load_demo` fills an empty database with a city that looks like one in use:
 the departments of the policy (舞信用办〔2020〕1号) with the domains each handles,
 a user for every role with a readable password and one bearer token, subjects with
-valid codes (enterprises, individual businesses, social organisations, natural
-persons), 双公示 licences and penalties with the national XK_*/CF_* fields, court,
-tax, award and contract records, red and black list entries, filed and suspended
-credit agencies with their reports, and cases in every workflow state.
+valid codes (enterprises, among them the city's state-funded enterprises, individual
+businesses, social organisations, public institutions (事业单位, USCC ``12…``) and
+natural persons), 双公示 licences and penalties with the national XK_*/CF_* fields,
+court, tax, award and contract records, red and black list entries, filed and
+suspended credit agencies with their reports, and cases in every workflow state.
+
+Every installed domain the demo knows (:data:`APPLICATION_FACTORIES`: the sixteen key
+areas of the policy) is enabled by a department that handles it in a real city and
+gets cases of its own, with application data valid under the domain's schema: the
+state enterprises are the transferors of the state-assets transactions, the public
+institutions apply for staffing, and the applicants of the domains that require a
+third-party credit report (food and drug tenders, financial approvals, internet
+services) mostly hold a valid one. Each domain's first case goes to an applicant in
+good standing and ends decided, so every domain shows an approval; in the domains
+requiring a report an applicant whose report has lapsed is refused as well. Domains of
+third-party plugins get no cases: the demo cannot know what their applications hold.
 
 Everything goes through the core services (``upsert_subject``, ``push_record``,
 ``add_entry``, ``file_report`` and the :class:`~creditcase.core.cases.WorkflowService`),
@@ -40,6 +52,7 @@ import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from creditcase.core import db as core_db
@@ -60,7 +73,7 @@ from creditcase.core.ids import USCC_CHARSET, make_id_number, make_uscc
 from creditcase.core.lists import ListEntry, ListType, add_entry, add_months, ensure_catalogue
 from creditcase.core.outbox import EVENTS_EXCHANGE, OutboxEntry
 from creditcase.core.records import ADVERSE_KINDS, CreditRecord, push_record
-from creditcase.core.reports import Agency, CreditReport, file_report
+from creditcase.core.reports import Agency, CreditReport, file_report, report_validity
 from creditcase.core.runtime import Runtime
 from creditcase.core.subjects import INDIVIDUAL_BUSINESS, LEGAL, NATURAL, Subject, upsert_subject
 
@@ -105,6 +118,10 @@ class DemoSummary:
     cases: dict[str, int]
     base_url: str = "http://127.0.0.1:5000"
     department_names: dict[str, str] = field(default_factory=dict)
+    #: domain code -> case state -> number of cases (states without cases left out)
+    domain_cases: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: domain code -> Chinese name
+    domain_names: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
 
     def login_text(self) -> str:
@@ -117,6 +134,13 @@ class DemoSummary:
             f"信用报告 credit reports {self.reports}",
             "  案件 cases: " + " · ".join(f"{STATE_LABELS.get(s, s)} {s} {self.cases.get(s, 0)}"
                                         for s in STATES),
+            "  各领域案件 cases by domain:",
+        ]
+        for code, states in sorted(self.domain_cases.items()):
+            label = f"{self.domain_names.get(code, '')} {code}".strip()
+            lines.append("    " + _pad(f"{label} {sum(states.values())}", 52) + " · ".join(
+                f"{STATE_LABELS.get(s, s)} {states[s]}" for s in STATES if s in states))
+        lines += [
             "",
             f"登录地址 Log in at: {self.base_url}",
             "  " + _pad("用户名 username", 22) + _pad("密码 password", 32) + _pad("角色 role", 26)
@@ -164,16 +188,27 @@ class DepartmentSpec:
 
 
 DEPARTMENTS: tuple[DepartmentSpec, ...] = (
-    DepartmentSpec("CZJ", "舞钢市财政局", "Wugang Finance Bureau", ("procurement", "subsidies")),
+    # the 财政局 also performs the duties of the state-assets authority (国资), as in most
+    # county-level cities
+    DepartmentSpec("CZJ", "舞钢市财政局", "Wugang Finance Bureau",
+                   ("procurement", "subsidies", "state_assets")),
     DepartmentSpec("ZRZYJ", "舞钢市自然资源局", "Wugang Natural Resources Bureau", ("land",)),
     DepartmentSpec("ZJJ", "舞钢市住房和城乡建设局", "Wugang Housing and Urban-Rural Development Bureau",
-                   ("housing", "construction")),
-    DepartmentSpec("MZJ", "舞钢市民政局", "Wugang Civil Affairs Bureau", ("housing",)),
+                   ("housing", "construction", "qualification")),
+    DepartmentSpec("MZJ", "舞钢市民政局", "Wugang Civil Affairs Bureau", ("housing", "social_org")),
     DepartmentSpec("SWJ", "国家税务总局舞钢市税务局", "Wugang Taxation Bureau, STA", ("tax",)),
     DepartmentSpec("SCJGJ", "舞钢市市场监督管理局", "Wugang Market Supervision Administration",
-                   ("qualification", "food_drug")),
+                   ("qualification", "food_drug", "awards")),
     DepartmentSpec("FGW", "舞钢市发展和改革委员会", "Wugang Development and Reform Commission",
-                   ("other",)),
+                   ("other", "awards")),
+    DepartmentSpec("JRB", "舞钢市人民政府金融工作办公室", "Wugang Financial Affairs Office",
+                   ("finance",)),
+    DepartmentSpec("RSJ", "舞钢市人力资源和社会保障局", "Wugang Human Resources and Social Security Bureau",
+                   ("personnel",)),
+    DepartmentSpec("BB", "中共舞钢市委机构编制委员会办公室",
+                   "Wugang Commission Office for Public Sector Reform", ("staffing",)),
+    DepartmentSpec("WXB", "中共舞钢市委网络安全和信息化委员会办公室",
+                   "Wugang Cyberspace Affairs Office", ("internet",)),
     DepartmentSpec("XYB", "舞钢市社会信用体系建设领导小组办公室", "Wugang Social Credit Office",
                    credit_office=True),
 )
@@ -240,6 +275,117 @@ SHOPS = (("烩面馆", "food"), ("副食店", "food"), ("便民超市", "food"),
 ASSOCIATIONS = ("建筑业协会", "餐饮行业协会", "个体劳动者协会", "钢铁行业商会", "物业管理协会",
                 "老年人体育协会", "书法家协会", "道路运输协会", "食品行业协会", "家政服务协会")
 NON_PROFITS = ("幼儿园", "职业培训学校", "养老服务中心", "社会工作服务中心", "康复中心")
+#: romanised 字号 (pinyin), for the demo's internet domain names
+TRADE_PINYIN = {
+    "鑫源": "xinyuan", "恒泰": "hengtai", "宏达": "hongda", "钢城": "gangcheng", "龙泉": "longquan",
+    "中兴": "zhongxing", "华鑫": "huaxin", "瑞丰": "ruifeng", "金石": "jinshi", "永盛": "yongsheng",
+    "兴业": "xingye", "昌隆": "changlong", "盛世": "shengshi", "天润": "tianrun", "嘉禾": "jiahe",
+    "博远": "boyuan", "汇通": "huitong", "润泽": "runze", "众诚": "zhongcheng", "信达": "xinda",
+    "安泰": "antai", "富源": "fuyuan", "鼎盛": "dingsheng", "聚力": "juli", "祥和": "xianghe",
+    "正阳": "zhengyang", "远航": "yuanhang", "铁山": "tieshan", "石漫滩": "shimantan",
+    "灯台架": "dengtaijia", "九头崖": "jiutouya", "二郎山": "erlangshan", "龙凤湖": "longfenghu",
+    "豫舞": "yuwu", "钢都": "gangdu", "冠华": "guanhua", "泰和": "taihe", "长青": "changqing",
+    "新宇": "xinyu", "德润": "derun", "弘毅": "hongyi", "卓越": "zhuoyue", "众邦": "zhongbang",
+    "宏图": "hongtu", "金鼎": "jinding", "华安": "huaan", "联合": "lianhe", "顺达": "shunda",
+    "利民": "limin", "广源": "guangyuan", "银山": "yinshan", "舞鑫": "wuxin", "凯达": "kaida",
+    "东方": "dongfang",
+}
+#: the first private enterprises: a few of the trades the domains need in good standing, so
+#: that every domain can show an approval, and two whose credit report has lapsed, so that
+#: the domains requiring a valid report can show a refusal (name suffixes of ENTERPRISE_KINDS)
+EXEMPLARY = "exemplary"
+LAPSED = "lapsed"
+STANDING_KINDS = ((EXEMPLARY, "建筑工程有限公司"), (EXEMPLARY, "食品有限公司"),
+                  (EXEMPLARY, "医药连锁有限公司"), (EXEMPLARY, "信息技术有限公司"),
+                  (EXEMPLARY, "特钢制品有限公司"), (EXEMPLARY, "物业服务有限公司"),
+                  (LAPSED, "食品有限公司"), (LAPSED, "信息技术有限公司"))
+#: industry of the public institutions (事业单位, USCC 12…); they apply for staffing only
+INSTITUTION = "institution"
+#: industries of the organisations that are not enterprises
+NON_ENTERPRISES = ("social", INSTITUTION)
+
+
+@dataclass(frozen=True)
+class InstitutionSpec:
+    """A public institution (事业单位) of the city and its staffing facts."""
+
+    name: str
+    supervisor: str  # 主管部门
+    category: str  # 事业单位分类
+    quota: tuple[int, int]  # current staff quota range
+    duties: str
+    increase_for: str  # why it would ask for more staff
+
+
+INSTITUTIONS: tuple[InstitutionSpec, ...] = (
+    InstitutionSpec("舞钢市人民医院", "舞钢市卫生健康委员会", "公益二类", (420, 560),
+                    "承担全市急危重症救治、基本医疗服务和突发公共卫生事件医疗救治任务",
+                    "新设重症医学科和胸痛中心"),
+    InstitutionSpec("舞钢市第一高级中学", "舞钢市教育体育局", "公益一类", (180, 240),
+                    "实施普通高中学历教育，承担全市高中阶段教育教学任务", "扩大招生规模、新增教学班12个"),
+    InstitutionSpec("舞钢市疾病预防控制中心", "舞钢市卫生健康委员会", "公益一类", (45, 70),
+                    "承担全市传染病防控、免疫规划、慢性病防治和卫生检验检测工作", "新建生物安全二级实验室"),
+    InstitutionSpec("舞钢市教学研究室", "舞钢市教育体育局", "公益一类", (20, 40),
+                    "承担全市中小学教研和教师培训工作", "新增学前教育和职业教育教研任务"),
+    InstitutionSpec("舞钢市公共资源交易中心", "舞钢市政务服务和大数据管理局", "公益一类", (15, 30),
+                    "为全市工程建设、政府采购、土地出让和产权交易提供场所、信息和见证服务",
+                    "全流程电子化交易和远程异地评标业务上线"),
+    InstitutionSpec("舞钢市机关事务服务中心", "舞钢市人民政府办公室", "公益一类", (30, 50),
+                    "承担市直机关办公用房、公务用车和后勤保障服务", "集中统一管理市直机关公务用车"),
+    InstitutionSpec("舞钢市融媒体中心", "中共舞钢市委宣传部", "公益二类", (60, 90),
+                    "承担全市新闻宣传、广播电视播出和新媒体平台运营工作", "新增县级融媒体客户端运营任务"),
+    InstitutionSpec("舞钢市社会保险中心", "舞钢市人力资源和社会保障局", "承担行政职能", (25, 40),
+                    "承担全市社会保险登记、缴费核定和待遇支付经办工作", "承接城乡居民养老保险经办下沉业务"),
+    InstitutionSpec("舞钢市石漫滩水库管理中心", "舞钢市水利局", "公益一类", (35, 55),
+                    "承担石漫滩水库工程运行管理、防汛调度和水质保护工作", "新增水库库区水源地保护任务"),
+)
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A state-owned property-rights transaction a state enterprise may list."""
+
+    kind: str  # 交易类型
+    target: str  # 交易标的; ``{n}`` is filled with a count
+    price: tuple[int, int]  # listing price range, 万元
+    ratio: tuple[int, int] | None  # equity ratio range (%), None for an asset transfer
+
+
+@dataclass(frozen=True)
+class StateEnterpriseSpec:
+    """One of the city's state-funded enterprises (国家出资企业)."""
+
+    name: str
+    latin: str
+    industry: str
+    capital: int  # 万元
+    founded: int
+    transfers: tuple[Transfer, ...]
+
+
+STATE_ENTERPRISES: tuple[StateEnterpriseSpec, ...] = (
+    StateEnterpriseSpec("舞钢市国有资产经营有限公司", "wggzjy", "service", 50000, 2003, (
+        Transfer("企业产权转让", "舞钢市钢城物业服务有限公司100%股权", (600, 1200), (100, 100)),
+        Transfer("企业资产转让", "湖滨大道原市直机关招待所房产及土地使用权", (800, 2600), None),
+        Transfer("企业产权转让", "舞钢市银山宾馆有限公司70%股权", (900, 1800), (70, 70)))),
+    StateEnterpriseSpec("舞钢市城市建设投资有限公司", "wgctjt", "construction", 100000, 2009, (
+        Transfer("企业产权转让", "舞钢市城建商品混凝土有限公司51%股权", (1500, 3000), (51, 51)),
+        Transfer("企业增资", "舞钢市城市建设投资有限公司增资扩股（引进战略投资者）", (20000, 50000),
+                 (10, 30)),
+        Transfer("企业资产转让", "闲置沥青混凝土搅拌站设备一套", (120, 380), None))),
+    StateEnterpriseSpec("舞钢市产业集聚区投资开发有限公司", "wgcyjjq", "realty", 30000, 2012, (
+        Transfer("企业资产转让", "产业集聚区标准化厂房3号楼及附属设施", (1800, 4200), None),
+        Transfer("企业增资", "舞钢市产业集聚区投资开发有限公司增资项目", (5000, 15000), (15, 35)))),
+    StateEnterpriseSpec("舞钢市公共交通有限公司", "wggongjiao", "transport", 3000, 2006, (
+        Transfer("企业资产转让", "报废更新公交车辆{n}台", (30, 120), None),
+        Transfer("企业资产转让", "原东站停车场附属建筑物及场地设施", (200, 600), None))),
+    StateEnterpriseSpec("舞钢市水务投资有限公司", "wgshuiwu", "service", 20000, 2010, (
+        Transfer("企业增资", "舞钢市水务投资有限公司增资扩股项目", (6000, 12000), (20, 40)),
+        Transfer("企业产权转让", "舞钢市净水材料有限公司35%股权", (300, 800), (35, 35)))),
+    StateEnterpriseSpec("舞钢市农业投资发展有限公司", "wgnongtou", "agri", 10000, 2015, (
+        Transfer("企业资产转让", "尹集镇冷链仓储中心设备及附属设施", (150, 500), None),
+        Transfer("企业产权转让", "舞钢市绿源种业有限公司60%股权", (400, 900), (60, 60)))),
+)
 
 
 @dataclass(eq=False)
@@ -257,6 +403,14 @@ class DemoSubject:
     adverse: int = 0
     serious: bool = False
     reports: list[CreditReport] = field(default_factory=list)
+    #: 字号 and its pinyin (enterprises), for the names and domain names of their applications
+    trade: str = ""
+    latin: str = ""
+    state_enterprise: StateEnterpriseSpec | None = None
+    institution: InstitutionSpec | None = None
+    #: EXEMPLARY (no adverse record or list entry, a fresh credit report), LAPSED (only a
+    #: report older than a year) or empty (left to chance)
+    standing: str = ""
 
     @property
     def organisation(self) -> bool:
@@ -569,18 +723,629 @@ def _tax_application(b: _Builder, subject: DemoSubject, department: str
     return f"税收优惠审核（{kind}）", data
 
 
+#: industries whose enterprises apply in the domains that require a third-party report
+REPORT_INDUSTRIES = ("food", "pharma", "tech")
+
+
+#: industry -> the word a domain name adds after the romanised trade name
+INDUSTRY_PINYIN = {"tech": "keji", "trade": "shangmao", "food": "shipin", "pharma": "yiyao",
+                   "service": "fuwu", "transport": "wuliu"}
+
+
+def _short_name(subject: DemoSubject) -> str:
+    """What stands for an organisation in names: its 字号, or 舞钢 for a state enterprise."""
+    if subject.state_enterprise is not None:
+        return "舞钢"
+    return subject.trade or subject.name.removeprefix("舞钢市").removeprefix("平顶山")[:2]
+
+
+def _age(subject: DemoSubject) -> int:
+    """A person's age in the demo's last year (persons keep their birth year in ``founded``)."""
+    return LAST_DAY.year - subject.founded
+
+
+def _yuan(amount: int | Decimal) -> str:
+    """An amount in yuan with two decimals, as the schemas' Decimal fields take it."""
+    return f"{Decimal(amount):.2f}"
+
+
+def _percent(value: Decimal) -> str:
+    """A percentage with at most four decimals and no trailing zeros."""
+    text = f"{value.quantize(Decimal('0.0001')):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: (project, tenderer, 国民经济行业 code of the project in the national project code)
+CONSTRUCTION_PROJECTS = (
+    ("舞钢市滨湖大道改造工程", "舞钢市城市建设投资有限公司", "48"),
+    ("舞钢市老旧小区改造（二期）工程", "舞钢市住房和城乡建设局", "47"),
+    ("舞钢市第二实验小学教学综合楼建设项目", "舞钢市教育体育局", "47"),
+    ("舞钢市污水处理厂提标改造工程", "舞钢市水务投资有限公司", "48"),
+    ("舞钢市人民医院门急诊综合楼建设项目", "舞钢市人民医院", "47"),
+    ("舞钢市产业集聚区标准化厂房（三期）项目", "舞钢市产业集聚区投资开发有限公司", "47"),
+    ("舞钢市石漫滩水库环湖道路提升工程", "舞钢市交通运输局", "48"),
+    ("舞钢市城乡供水一体化工程", "舞钢市水利局", "48"),
+    ("舞钢市垭口街道安置小区建设项目", "舞钢市垭口街道办事处", "47"),
+)
+
+
+def _construction_application(b: _Builder, subject: DemoSubject, department: str
+                              ) -> tuple[str, dict[str, Any]]:
+    """A builder in one bid section of a government-invested project."""
+    rng = b.rng
+    project, tenderer, trade = rng.choice([p for p in CONSTRUCTION_PROJECTS if p[1] != subject.name])
+    tender_type = rng.choices(("施工", "工程总承包"), (75, 25))[0]
+    section = (rng.choice(("施工一标段", "施工二标段", "施工三标段")) if tender_type == "施工"
+               else "工程总承包（EPC）标段")
+    stage = rng.choices(("资格预审", "评标", "定价"), (40, 45, 15))[0]
+    return f"政府投资工程建设项目投标人信用审查（{stage}）", {
+        "project_code": f"{b.today.year - rng.randint(0, 1)}-{DIVISION}-{trade}-01-"
+                        f"{rng.randint(1000, 99999):06d}",
+        "project_name": project, "bid_section": section, "tenderer": tenderer,
+        "tender_type": tender_type, "stage": stage,
+        "ceiling_price": _yuan(rng.randint(120, 6800) * 10000),
+        "qualification_certificate_no": f"D{rng.choice('23')}41048{rng.randint(1000, 9999)}"}
+
+
+def _state_assets_application(b: _Builder, subject: DemoSubject, department: str
+                              ) -> tuple[str, dict[str, Any]]:
+    """A transferee in a transaction listed by one of the city's state enterprises (the
+    counterparty); persons and businesses buy assets only."""
+    rng = b.rng
+    offers = [(seller, transfer) for seller in b.subjects
+              if seller.state_enterprise is not None and seller is not subject
+              for transfer in seller.state_enterprise.transfers
+              if subject.kind == LEGAL or transfer.ratio is None]
+    seller, transfer = rng.choice(offers)
+    short = {"企业产权转让": "GQ", "企业增资": "ZZ", "企业资产转让": "ZC"}[transfer.kind]
+    data: dict[str, Any] = {
+        "project_no": b.number(f"ZYCQ-{short}-{{year}}-{{n:04d}}", b.today.year),
+        "transaction_type": transfer.kind,
+        "target_name": transfer.target.format(n=rng.randint(6, 20)),
+        "transferor_name": seller.name, "transferor_code": seller.code,
+        "listing_price": _yuan(rng.randint(*transfer.price) * 10000)}
+    if transfer.ratio is not None:
+        data["equity_ratio_percent"] = str(rng.randint(*transfer.ratio))
+    matter = {"企业产权转让": "企业国有产权转让意向受让方资格审查", "企业增资": "企业增资意向投资方资格审查",
+              "企业资产转让": "企业资产转让意向受让方资格审查"}[transfer.kind]
+    return matter, data
+
+
+#: (project, purchaser, category) of the drug and medical-supply tenders
+DRUG_TENDERS = (
+    ("公立医疗机构常用药品集中带量采购（舞钢市采购联盟）", "舞钢市医疗保障局", "药品"),
+    ("舞钢市乡镇卫生院基本药物配送项目", "舞钢市卫生健康委员会", "药品"),
+    ("舞钢市人民医院医用耗材年度采购项目", "舞钢市人民医院", "医用耗材"),
+    ("舞钢市疾病预防控制中心检测试剂及耗材采购项目", "舞钢市疾病预防控制中心", "医用耗材"),
+    ("舞钢市中医院医疗器械采购项目", "舞钢市中医院", "医疗器械"),
+)
+FOOD_TENDERS = (
+    ("舞钢市中小学校食堂大宗食材集中采购项目", "舞钢市教育体育局"),
+    ("舞钢市人民医院职工食堂食材配送服务项目", "舞钢市人民医院"),
+    ("舞钢市机关食堂米面油集中采购项目", "舞钢市机关事务服务中心"),
+    ("舞钢市敬老院食材配送服务项目", "舞钢市民政局"),
+)
+#: category -> (product count range, budget range in 万元)
+TENDER_SIZES = {"药品": ((5, 120), (100, 1500)), "医用耗材": ((20, 400), (50, 600)),
+                "医疗器械": ((3, 60), (50, 800)), "食品": ((30, 260), (30, 300))}
+
+
+def _food_drug_application(b: _Builder, subject: DemoSubject, department: str
+                           ) -> tuple[str, dict[str, Any]]:
+    """A bidder in a drug, medical-supply or canteen food tender, with its licence."""
+    rng, year = b.rng, b.today.year
+    if subject.industry == "pharma":
+        project, purchaser, category = rng.choice(DRUG_TENDERS)
+        licence = (f"豫AA375{rng.randint(0, 9999):04d}" if category == "药品"
+                   else f"豫平市监械经营许{year - rng.randint(1, 5)}{rng.randint(1, 9999):04d}号")
+        code = b.number("WGYP-{year}-{n:03d}", year)
+    else:
+        (project, purchaser), category = rng.choice(FOOD_TENDERS), "食品"
+        sequence = rng.randint(1, 99999)
+        licence = (f"SC10{rng.randint(1, 9)}{DIVISION}{sequence % 10000:04d}{sequence % 7}"
+                   if subject.name.endswith("食品有限公司")
+                   else f"JY1{DIVISION}{sequence:06d}{sequence % 9}")
+        code = b.number("WGSP-{year}-{n:03d}", year)
+    (count_lo, count_hi), (budget_lo, budget_hi) = TENDER_SIZES[category]
+    return "食品药品招标采购投标人资格审查", {
+        "project_code": code, "project_name": project, "category": category,
+        "purchaser": purchaser, "licence_no": licence,
+        "product_count": rng.randint(count_lo, count_hi),
+        "budget_amount": _yuan(rng.randint(budget_lo, budget_hi) * 10000)}
+
+
+@dataclass(frozen=True)
+class SubsidyFund:
+    """A special fund, who applies to it and what it supports."""
+
+    name: str
+    method: str  # 支持方式
+    department: str  # 项目主管部门
+    kinds: tuple[str, ...]
+    industries: tuple[str, ...] | None
+    projects: tuple[str, ...]
+    investment: tuple[int, int]  # total investment range, 万元
+    share: tuple[int, int]  # subsidy as % of the investment
+
+
+SUBSIDY_FUNDS: tuple[SubsidyFund, ...] = (
+    SubsidyFund("舞钢市工业企业技术改造专项资金", "以奖代补", "舞钢市工业和信息化局", (LEGAL,),
+                ("manufacturing",),
+                ("年产{n}万吨特种钢板深加工生产线智能化改造", "耐磨材料铸造生产线节能技术改造",
+                 "数字化车间和智能工厂建设"), (800, 6000), (5, 15)),
+    SubsidyFund("舞钢市科技创新专项资金", "无偿资助", "舞钢市科学技术局", (LEGAL,), ("tech",),
+                ("特钢表面缺陷智能检测系统研发", "工业互联网标识解析二级节点应用",
+                 "智慧社区综合管理平台研发"), (200, 1500), (10, 30)),
+    SubsidyFund("舞钢市现代农业发展专项资金", "先建后补", "舞钢市农业农村局", (LEGAL,), ("agri",),
+                ("{village}村{n}亩高标准农田配套设施建设", "农产品产地冷藏保鲜设施建设",
+                 "食用菌标准化生产基地建设"), (100, 800), (20, 40)),
+    SubsidyFund("舞钢市中小企业发展专项资金", "贷款贴息", "舞钢市工业和信息化局", (LEGAL,), None,
+                ("流动资金贷款贴息", "技术改造项目贷款贴息"), (300, 3000), (2, 5)),
+    SubsidyFund("舞钢市促进消费和商贸流通专项资金", "以奖代补", "舞钢市商务局",
+                (LEGAL, INDIVIDUAL_BUSINESS), ("trade", "food", "service"),
+                ("县域商业体系建设（乡镇商贸中心改造）", "农村物流配送网点建设", "便民生活圈示范网点建设"),
+                (100, 1200), (10, 30)),
+    SubsidyFund("舞钢市粮食生产规模经营补贴资金", "无偿资助", "舞钢市农业农村局", (NATURAL,), None,
+                ("{village}村流转土地{n}亩小麦玉米规模种植",), (20, 120), (5, 15)),
+    SubsidyFund("舞钢市创业担保贷款贴息资金", "贷款贴息", "舞钢市人力资源和社会保障局",
+                (NATURAL, INDIVIDUAL_BUSINESS), None,
+                ("返乡创业特色餐饮项目创业担保贷款贴息", "返乡创业农资电商服务项目创业担保贷款贴息",
+                 "返乡创业家庭农场项目创业担保贷款贴息"), (10, 50), (3, 8)),
+)
+
+
+def _subsidies_application(b: _Builder, subject: DemoSubject, department: str
+                           ) -> tuple[str, dict[str, Any]]:
+    """A request for support from a special fund open to the applicant's kind and trade."""
+    rng = b.rng
+    funds = [f for f in SUBSIDY_FUNDS if subject.kind in f.kinds
+             and (f.industries is None or subject.industry in f.industries)]
+    fund = rng.choice(funds)
+    total = rng.randint(*fund.investment) * 10000
+    amount = max(100, total * rng.randint(*fund.share) // 100 // 100 * 100)
+    template = rng.choice(fund.projects)
+    project = template.format(n=rng.randint(5, 60) * 10 if "{n}亩" in template else rng.randint(2, 20),
+                              village=rng.choice(VILLAGES))
+    return f"{fund.name}申报审核", {
+        "fund_name": fund.name, "fund_year": b.today.year, "project_name": project,
+        "support_method": fund.method, "amount_requested": _yuan(amount),
+        "total_investment": _yuan(total), "competent_department": fund.department}
+
+
+FINANCE_BANKS = ("河南舞钢农村商业银行股份有限公司", "舞钢中原村镇银行股份有限公司")
+
+
+def _finance_application(b: _Builder, subject: DemoSubject, department: str
+                         ) -> tuple[str, dict[str, Any]]:
+    """An enterprise founding a microcredit or guarantee company, or buying into a bank."""
+    rng = b.rng
+    matter_type = rng.choices(("设立小额贷款公司", "设立融资担保公司", "投资入股金融机构"), (35, 30, 35))[0]
+    trade = _short_name(subject)
+    if matter_type == "投资入股金融机构":
+        institution = rng.choice(FINANCE_BANKS)
+        capital = Decimal(rng.choice((30000, 50000, 80000)) * 10000)
+        share = Decimal(rng.randint(50, 500)) / 100  # 0.5% to 5%
+        premium = Decimal(rng.randint(110, 180)) / 100  # shares bought above par
+        amount = (capital * share / 100 * premium).quantize(Decimal("1"))
+        role = "股东"
+    else:
+        kind = "小额贷款" if matter_type == "设立小额贷款公司" else "融资担保"
+        institution = f"舞钢市{trade}{kind}有限公司"
+        capital = Decimal(rng.choice((5000, 10000, 20000) if kind == "小额贷款"
+                                     else (5000, 10000, 30000)) * 10000)
+        role = rng.choices(("主发起人", "发起人"), (60, 40))[0]
+        share = Decimal(rng.randint(34, 51) if role == "主发起人" else rng.randint(5, 20))
+        amount = capital * share / 100
+    return f"{matter_type}审核（出资人资格审查）", {
+        "matter_type": matter_type, "institution_name": institution, "investor_role": role,
+        "registered_capital": _yuan(capital), "investment_amount": _yuan(amount),
+        "shareholding_percent": _percent(share)}
+
+
+#: department suffix -> (评定类型, 评定内容, title, kinds, industries or None)
+AWARDS: dict[str, tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...] | None], ...]] = {
+    "SCJGJ": (
+        ("评优评先", "信誉", "舞钢市“守合同重信用”企业", (LEGAL,), None),
+        ("周期性审验", "信誉", "舞钢市“守合同重信用”企业", (LEGAL,), None),
+        ("评优评先", "质量", "舞钢市市长质量奖", (LEGAL,), ("manufacturing", "construction", "tech")),
+        ("评优评先", "商标", "舞钢市知名品牌", (LEGAL,), ("manufacturing", "food", "agri")),
+        ("等级评定", "其他", "餐饮服务食品安全量化分级A级", (LEGAL, INDIVIDUAL_BUSINESS), ("food",)),
+        ("评优评先", "信誉", "舞钢市诚信经营示范个体工商户", (INDIVIDUAL_BUSINESS,), None),
+    ),
+    "FGW": (
+        ("评优评先", "荣誉称号", "舞钢市诚信建设示范企业", (LEGAL,), None),
+        ("周期性审验", "荣誉称号", "舞钢市诚信建设示范企业", (LEGAL,), None),
+        ("评优评先", "荣誉称号", "舞钢市优秀民营企业", (LEGAL,), None),
+    ),
+}
+
+
+def _awards_application(b: _Builder, subject: DemoSubject, department: str
+                        ) -> tuple[str, dict[str, Any]]:
+    """An application for an honour the department grants, or its re-examination."""
+    rng, year = b.rng, b.today.year
+    dept = department.removeprefix(f"{DIVISION}-")
+    kind, matter, title, _, _ = rng.choice(
+        [a for a in AWARDS[dept] if subject.kind in a[3] and (a[4] is None or subject.industry in a[4])])
+    data: dict[str, Any] = {"assessment_kind": kind, "subject_matter": matter, "title": title,
+                            "organiser": b.departments[department].name_zh,
+                            "assessment_year": year - 1}
+    if kind == "周期性审验":
+        granted = year - rng.randint(2, 3)
+        data["period_start"] = dt.date(granted, 1, 1).isoformat()
+        data["certificate_no"] = (f"舞诚信示范〔{granted}〕{rng.randint(3, 60)}号" if dept == "FGW"
+                                  else f"WGSHT-{granted}-{rng.randint(1, 120):03d}")
+        return f"{title}周期性审验", data
+    data["period_start"] = dt.date(year - 2, 1, 1).isoformat()
+    return f"{title}评定", data
+
+
+#: (department suffix, holder) -> (qualification, levels, industries or None for persons)
+QUALIFICATIONS: dict[tuple[str, str], tuple[tuple[str, tuple[str, ...], tuple[str, ...] | None], ...]] = {
+    ("ZJJ", "单位资质"): (
+        ("建筑业企业资质（建筑工程施工总承包）", ("三级", "二级"), ("construction",)),
+        ("建筑业企业资质（市政公用工程施工总承包）", ("三级", "二级"), ("construction",)),
+        ("建筑业企业资质（施工劳务）", (), ("construction",)),
+        ("房地产开发企业资质", ("二级",), ("realty",)),
+    ),
+    ("ZJJ", "个人资格"): (
+        ("二级建造师执业资格（建筑工程）", (), None),
+        ("二级建造师执业资格（市政公用工程）", (), None),
+        ("建筑施工企业安全生产管理人员考核（B类）", (), None),
+        ("建筑施工特种作业人员资格（建筑电工）", (), None),
+    ),
+    ("SCJGJ", "单位资质"): (
+        ("检验检测机构资质认定（CMA）", (), ("tech", "service", "manufacturing")),
+        ("特种设备生产单位许可（压力管道元件制造）", ("B级",), ("manufacturing",)),
+        ("特种设备安装改造修理许可（电梯）", ("A2级", "B级"), ("tech", "construction", "service")),
+        ("计量器具型式批准", (), ("manufacturing", "tech")),
+    ),
+    ("SCJGJ", "个人资格"): (
+        ("特种设备作业人员资格（叉车司机 N1）", (), None),
+        ("特种设备作业人员资格（工业锅炉司炉 G1）", (), None),
+        ("特种设备作业人员资格（电梯修理 T）", (), None),
+    ),
+}
+
+
+def _qualification_application(b: _Builder, subject: DemoSubject, department: str
+                               ) -> tuple[str, dict[str, Any]]:
+    """An organisation's qualification or a person's professional one, as the subject is."""
+    rng, year = b.rng, b.today.year
+    dept = department.removeprefix(f"{DIVISION}-")
+    holder = "个人资格" if subject.kind == NATURAL else "单位资质"
+    options = [q for q in QUALIFICATIONS[(dept, holder)]
+               if q[2] is None or subject.industry in q[2]] or list(QUALIFICATIONS[(dept, holder)])
+    name, levels, _ = rng.choice(options)
+    kinds = ["首次申请", "延续"] + (["升级"] if len(levels) > 1 else []) + \
+        (["增项"] if holder == "单位资质" else [])
+    application_type = rng.choice(kinds)
+    data: dict[str, Any] = {"qualification_name": name, "holder_type": holder,
+                            "application_type": application_type,
+                            "issuing_authority": b.departments[department].name_zh}
+    if levels:
+        data["level"] = levels[-1] if application_type == "升级" else rng.choice(levels)
+    if application_type != "首次申请":
+        issued = year - rng.randint(1, 5)
+        if dept == "ZJJ" and holder == "单位资质":
+            data["current_certificate_no"] = f"D{rng.choice('23')}41048{rng.randint(1000, 9999)}"
+        elif dept == "ZJJ":
+            data["current_certificate_no"] = f"豫241{issued % 100:02d}{rng.randint(1, 999999):06d}"
+        elif holder == "单位资质":
+            data["current_certificate_no"] = (f"TS{rng.randint(2, 7)}{rng.randint(410000, 419999)}"
+                                              f"-{issued + 4}")
+        else:
+            data["current_certificate_no"] = f"豫特作{issued}{rng.randint(1, 999999):06d}"
+    return f"{name}{application_type}", data
+
+
+def _staffing_application(b: _Builder, subject: DemoSubject, department: str
+                          ) -> tuple[str, dict[str, Any]]:
+    """A public institution's staffing matter before the 编办."""
+    rng = b.rng
+    spec = subject.institution or rng.choice(INSTITUTIONS)
+    current = rng.randint(*spec.quota)
+    matter_type = rng.choices(("编制核定", "编制增加", "编制减少", "机构调整"), (20, 45, 15, 20))[0]
+    if matter_type == "编制增加":
+        requested = current + rng.randint(2, max(3, current // 10))
+        duties = f"{spec.duties}；因{spec.increase_for}，申请增加编制{requested - current}名"
+    elif matter_type == "编制减少":
+        requested = current - rng.randint(1, max(2, current // 20))
+        duties = f"{spec.duties}；部分职责划转，申请核减编制{current - requested}名"
+    elif matter_type == "机构调整":
+        requested = current
+        duties = f"{spec.duties}；因{spec.increase_for}，申请调整内设机构，编制总数不变"
+    else:
+        requested = current + rng.randint(-2, 2)
+        duties = f"{spec.duties}；按事业单位分类改革要求重新核定编制"
+    return f"事业单位{matter_type}", {
+        "matter_type": matter_type, "institution_category": spec.category,
+        "supervising_department": spec.supervisor, "current_quota": current,
+        "requested_quota": requested, "duties": duties}
+
+
+#: industry -> (service type, platform name suffix, licence for an evaluation)
+INTERNET_SERVICES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "tech": (("互联网信息服务", "资讯网", "豫B2-{year}{n:04d}"),
+             ("网络文化经营", "互动娱乐平台", "豫网文〔{year}〕{n:04d}-{m:03d}号"),
+             ("其他互联网服务", "云服务平台", "豫B2-{year}{n:04d}")),
+    "trade": (("网络交易平台", "优选商城", "豫B2-{year}{n:04d}"),),
+    "food": (("网络餐饮服务", "外卖", "JY1{division}{n:06d}{m:01d}"),),
+    "pharma": (("互联网药品信息服务", "健康药房", "（豫）-经营性-{year}-{n:04d}"),),
+    "service": (("其他互联网服务", "生活服务网", "豫B2-{year}{n:04d}"),),
+    "transport": (("其他互联网服务", "同城货运", "豫B2-{year}{n:04d}"),
+                  ("网络交易平台", "物流信息平台", "豫B2-{year}{n:04d}")),
+}
+
+
+def _internet_application(b: _Builder, subject: DemoSubject, department: str
+                          ) -> tuple[str, dict[str, Any]]:
+    """An internet service's industry access or its periodic business evaluation."""
+    rng = b.rng
+    service, suffix, licence = rng.choice(INTERNET_SERVICES.get(subject.industry,
+                                                                INTERNET_SERVICES["service"]))
+    tld = rng.choice(("com", "cn", "com.cn"))
+    host = (subject.latin or f"wg{subject.code[-6:].lower()}") + INDUSTRY_PINYIN.get(subject.industry, "")
+    filed = b.today.year - rng.randint(1, 6)
+    matter_type = rng.choices(("行业准入", "业务评价"), (55, 45))[0]
+    data: dict[str, Any] = {"matter_type": matter_type, "service_type": service,
+                            "platform_name": f"{_short_name(subject)}{suffix}",
+                            "domain_name": f"{host}.{tld}"}
+    if matter_type == "业务评价" or rng.random() < 0.6:
+        data["icp_filing_no"] = f"豫ICP备{filed}{rng.randint(1, 999999):06d}号-{rng.randint(1, 3)}"
+    if matter_type == "业务评价":
+        data["licence_no"] = licence.format(year=filed, n=rng.randint(1, 9999),
+                                            m=rng.randint(1, 9), division=DIVISION)
+    return f"互联网{service}{matter_type}", data
+
+
+SOCIETY_NAMES = ("摄影家协会", "太极拳协会", "电子商务协会", "民宿协会", "垂钓协会", "茶文化研究会",
+                 "养蜂协会", "青年创业者协会", "新能源汽车行业协会", "志愿服务联合会")
+#: society -> its business supervisor (业务主管单位); the ones directly registered have none
+SOCIETY_SUPERVISORS = {"摄影家协会": "舞钢市文学艺术界联合会", "太极拳协会": "舞钢市教育体育局",
+                       "垂钓协会": "舞钢市教育体育局", "茶文化研究会": "舞钢市文化广电和旅游局",
+                       "志愿服务联合会": "共青团舞钢市委员会"}
+NON_PROFIT_NAMES = ("职业技能培训学校", "社区养老服务中心", "儿童康复中心", "社会工作服务中心")
+
+
+def _social_org_application(b: _Builder, subject: DemoSubject, department: str
+                            ) -> tuple[str, dict[str, Any]]:
+    """A sponsor founding a society, a private non-enterprise unit or a foundation."""
+    rng = b.rng
+    person = subject.kind == NATURAL
+    kind = rng.choices(("社会团体", "民办非企业单位", "基金会"), (55, 35, 10) if person else (45, 30, 25))[0]
+    data: dict[str, Any] = {"organisation_type": kind,
+                            "sponsor_type": "主要发起人" if person else "主要发起单位"}
+    if kind == "社会团体":
+        label = rng.choice([n for n in SOCIETY_NAMES if f"舞钢市{n}" not in b.names] or SOCIETY_NAMES)
+        name = b.unique_name(lambda a: f"舞钢市{label}" if a == 0 else
+                             f"舞钢市{rng.choice(TRADE_NAMES)}{label}")
+        data["stage"] = rng.choice(("筹备申请", "成立登记"))
+        data["funds"] = _yuan(rng.randint(3, 20) * 10000)
+        mix = rng.choice(("persons", "units", "mixed"))
+        persons = rng.randint(50, 260) if mix == "persons" else 0 if mix == "units" else rng.randint(20, 120)
+        units = 0 if mix == "persons" else rng.randint(30, 80) if mix == "units" \
+            else max(50 - persons, rng.randint(5, 40))
+        data.update(individual_members=persons, unit_members=units)
+        if label in SOCIETY_SUPERVISORS:
+            data["business_supervisor"] = SOCIETY_SUPERVISORS[label]
+    elif kind == "基金会":
+        base = f"{subject.name}助学" if person else f"{_short_name(subject)}慈善"
+        name = b.unique_name(lambda a: f"舞钢市{base}基金会" if a == 0 else
+                             f"舞钢市{base}{rng.choice(('公益', '教育', '乡村振兴'))}基金会")
+        data.update(stage="成立登记", funds=_yuan(rng.randint(200, 500) * 10000))
+    else:
+        label = rng.choice(NON_PROFIT_NAMES)
+        name = b.unique_name(lambda a: f"舞钢市{rng.choice(TOWNS)}{label}")
+        data.update(stage="成立登记", funds=_yuan(rng.randint(3, 50) * 10000))
+        if "培训" in label:
+            data["business_supervisor"] = "舞钢市人力资源和社会保障局"
+        elif "养老" in label:
+            data["business_supervisor"] = "舞钢市民政局"
+    data["organisation_name"] = name
+    return f"{kind}{data['stage']}", data
+
+
+#: matter -> (employer, position) pairs
+PERSONNEL_POSTS = {
+    "公务员招录": (("舞钢市市场监督管理局", "基层市场监管所一级科员"), ("舞钢市财政局", "一级科员"),
+              ("舞钢市八台镇人民政府", "乡镇机关一级科员"), ("舞钢市司法局", "基层司法所一级科员"),
+              ("舞钢市人民法院", "法官助理")),
+    "事业单位公开招聘": (("舞钢市人民医院", "专业技术岗（临床医师）"),
+                 ("舞钢市第一高级中学", "专业技术岗（高中数学教师）"),
+                 ("舞钢市疾病预防控制中心", "专业技术岗（检验技师）"),
+                 ("舞钢市融媒体中心", "专业技术岗（新闻编辑）"),
+                 ("舞钢市社会保险中心", "管理岗（综合业务）")),
+    "聘用": (("舞钢市人民医院", "专业技术岗（护理）"), ("舞钢市教学研究室", "专业技术岗（教研员）"),
+           ("舞钢市石漫滩水库管理中心", "专业技术岗（水利工程）")),
+    "考核": (("舞钢市自然资源局", "一级主任科员"), ("舞钢市第一高级中学", "专业技术十级（一级教师）"),
+           ("舞钢市住房和城乡建设局", "二级主任科员")),
+    "任用": (("舞钢市民政局", "副局长（副科级）"), ("舞钢市尹集镇人民政府", "副镇长（副科级）"),
+           ("舞钢市公共资源交易中心", "副主任（副科级）")),
+}
+
+
+def _personnel_application(b: _Builder, subject: DemoSubject, department: str
+                           ) -> tuple[str, dict[str, Any]]:
+    """A person in a recruitment, engagement, appraisal or appointment."""
+    rng, year = b.rng, b.today.year
+    # examinations take candidates up to 35, engagements up to 45; appraisal and appointment
+    # concern staff in post
+    age = _age(subject)
+    weights = {"公务员招录": 30 if age <= 35 else 0, "事业单位公开招聘": 30 if age <= 35 else 0,
+               "聘用": 15 if age <= 45 else 0, "考核": 15, "任用": 10 if age >= 28 else 0}
+    matter_type = rng.choices(tuple(weights), tuple(weights.values()))[0]
+    employer, position = rng.choice(PERSONNEL_POSTS[matter_type])
+    data: dict[str, Any] = {"matter_type": matter_type, "employer": employer, "position_name": position}
+    if matter_type in ("公务员招录", "事业单位公开招聘"):
+        data["position_code"] = f"{DIVISION}{rng.randint(1, 99):02d}{rng.randint(1, 9)}"
+        data["exam_ticket_no"] = f"{year}{DIVISION}{rng.randint(1, 999999):06d}"
+        data["announcement_no"] = (f"豫人社公告〔{year}〕{rng.randint(2, 9)}号" if matter_type == "公务员招录"
+                                   else f"舞人社〔{year}〕{rng.randint(10, 60)}号")
+    elif matter_type == "聘用":
+        data["announcement_no"] = f"舞人社聘〔{year}〕{rng.randint(3, 40)}号"
+    elif matter_type == "任用":
+        data["announcement_no"] = f"舞组干〔{year}〕{rng.randint(5, 80)}号"
+    return f"{matter_type}人员信用审查", data
+
+
+@dataclass(frozen=True)
+class OtherMatter:
+    """A matter of a key sector that no specific domain covers."""
+
+    sector: str
+    name: str
+    code: str
+    basis: str
+    use: str
+    kinds: tuple[str, ...]
+    industries: tuple[str, ...] | None
+
+
+OTHER_MATTERS: tuple[OtherMatter, ...] = (
+    OtherMatter("安全生产", "危险化学品经营许可证核发", "000120016000",
+                "《危险化学品安全管理条例》第三十三条", "参考依据", (LEGAL,), ("trade",)),
+    OtherMatter("安全生产", "公众聚集场所投入使用、营业前消防安全检查", "000114008000",
+                "《中华人民共和国消防法》第十五条", "参考依据", (LEGAL, INDIVIDUAL_BUSINESS),
+                ("service", "food", "trade")),
+    OtherMatter("环境保护", "排污许可证核发", "000132011000", "《排污许可管理条例》第六条", "重要参考依据",
+                (LEGAL,), ("manufacturing", "service", "food")),
+    OtherMatter("产品质量", "重要工业产品生产许可证核发", "000132018000",
+                "《中华人民共和国工业产品生产许可证管理条例》第九条", "必要条件", (LEGAL,),
+                ("manufacturing",)),
+    OtherMatter("电子商务", "电子商务示范企业认定", "", "《中华人民共和国电子商务法》第六十四条", "参考依据",
+                (LEGAL,), ("tech", "trade")),
+    OtherMatter("医疗卫生", "医疗机构执业登记", "000117002000", "《医疗机构管理条例》第十五条",
+                "重要参考依据", (LEGAL,), ("pharma",)),
+    OtherMatter("教育科研", "民办职业培训学校办学许可", "000122006000",
+                "《中华人民共和国民办教育促进法》第十二条", "重要参考依据", (LEGAL,), ("tech", "service")),
+    OtherMatter("食品药品安全", "食品小经营店登记", "",
+                "《河南省食品小作坊、小经营店和食品摊贩管理条例》第十九条", "必要条件",
+                (INDIVIDUAL_BUSINESS,), ("food",)),
+    OtherMatter("工程建设", "政府投资项目初步设计审批", "000105017000",
+                "《政府投资条例》第十一条", "参考依据", (LEGAL,), ("realty", "construction")),
+    OtherMatter("市场中介", "网上中介服务超市中介机构入驻审核", "",
+                "《河南省网上中介服务超市管理办法》", "参考依据", (LEGAL,), None),
+    OtherMatter("融资担保", "融资担保公司经营许可证变更审核", "", "《融资担保公司监督管理条例》第十条",
+                "必要条件", (LEGAL,), ("service",)),
+)
+
+
+def _other_matters(subject: DemoSubject) -> list[OtherMatter]:
+    """The matters of the applicant's own trade, or else those open to any trade."""
+    mine = [m for m in OTHER_MATTERS if subject.kind in m.kinds]
+    return [m for m in mine if m.industries is not None and subject.industry in m.industries] \
+        or [m for m in mine if m.industries is None]
+
+
+def _other_application(b: _Builder, subject: DemoSubject, department: str
+                       ) -> tuple[str, dict[str, Any]]:
+    """A matter of the key sector the applicant works in."""
+    rng = b.rng
+    matter = rng.choice(_other_matters(subject))
+    data: dict[str, Any] = {"sector": matter.sector, "matter_name": matter.name,
+                            "legal_basis": matter.basis, "credit_use": matter.use}
+    if matter.code:
+        data["matter_code"] = matter.code
+    if rng.random() < 0.5:
+        data["description"] = f"{subject.name}申请办理{matter.name}，申请材料齐全，已签署信用承诺书"
+    return matter.name, data
+
+
 #: domain code -> how to fill an application valid under that domain's schema
 APPLICATION_FACTORIES: dict[str, ApplicationFactory] = {
     "procurement": _procurement_application,
     "land": _land_application,
     "housing": _housing_application,
     "tax": _tax_application,
+    "construction": _construction_application,
+    "state_assets": _state_assets_application,
+    "food_drug": _food_drug_application,
+    "subsidies": _subsidies_application,
+    "finance": _finance_application,
+    "awards": _awards_application,
+    "qualification": _qualification_application,
+    "staffing": _staffing_application,
+    "internet": _internet_application,
+    "social_org": _social_org_application,
+    "personnel": _personnel_application,
+    "other": _other_application,
 }
 
-#: who usually applies in a domain (among the kinds the domain accepts)
-APPLICANT_KINDS: dict[str, tuple[str, ...]] = {"land": (LEGAL,), "housing": (NATURAL,)}
+#: who usually applies in a domain (among the kinds the domain accepts); default: legal
+#: persons and individual businesses
+APPLICANT_KINDS: dict[str, tuple[str, ...]] = {
+    "land": (LEGAL,), "housing": (NATURAL,), "construction": (LEGAL,), "state_assets": (LEGAL, NATURAL),
+    "subsidies": (LEGAL, INDIVIDUAL_BUSINESS, NATURAL), "finance": (LEGAL,),
+    "qualification": (LEGAL, NATURAL), "staffing": (LEGAL,), "internet": (LEGAL,),
+    "social_org": (NATURAL, LEGAL), "personnel": (NATURAL,),
+}
 
-#: states of the cases, cycled over the domains (13 is prime, so every domain gets every state)
+
+def _ordinary_applicant(subject: DemoSubject) -> bool:
+    """A person, or an enterprise or business (not a social organisation or public institution)."""
+    return subject.kind == NATURAL or subject.industry not in NON_ENTERPRISES
+
+
+#: which of the subjects of those kinds apply in a domain; default :func:`_ordinary_applicant`
+APPLICANT_FITS: dict[str, Callable[[DemoSubject], bool]] = {
+    # labour-only subcontractors (劳务) do not bid for whole works
+    "construction": lambda s: s.industry == "construction" and not s.name.endswith("劳务有限公司"),
+    "state_assets": lambda s: s.state_enterprise is None and _ordinary_applicant(s),
+    "food_drug": lambda s: s.industry in ("food", "pharma"),
+    "finance": lambda s: s.industry not in NON_ENTERPRISES and s.capital >= 1000,
+    "qualification": lambda s: (_age(s) <= 60 if s.kind == NATURAL else s.industry in (
+        "construction", "realty", "manufacturing", "tech", "service")),
+    "staffing": lambda s: s.industry == INSTITUTION,
+    "personnel": lambda s: _age(s) <= 59,
+    "other": lambda s: _ordinary_applicant(s) and bool(_other_matters(s)),
+    "internet": lambda s: s.industry in INTERNET_SERVICES,
+}
+
+
+def _awards_departments(subject: DemoSubject) -> tuple[str, ...]:
+    """Individual businesses are honoured by the 市场监管局 only."""
+    return ("SCJGJ",) if subject.kind == INDIVIDUAL_BUSINESS else ("SCJGJ", "FGW")
+
+
+def _qualification_departments(subject: DemoSubject) -> tuple[str, ...]:
+    """Builders and developers go to the 住建局, the other organisations to the 市场监管局."""
+    if subject.kind == NATURAL:
+        return ("ZJJ", "SCJGJ")
+    return ("ZJJ",) if subject.industry in ("construction", "realty") else ("SCJGJ",)
+
+
+#: domain -> the department suffixes that handle a given applicant, where several enable it
+DEPARTMENT_HINTS: dict[str, Callable[[DemoSubject], tuple[str, ...]]] = {
+    "awards": _awards_departments,
+    "qualification": _qualification_departments,
+}
+
+#: conditions of an approval with conditions, by domain (the restriction the check calls for)
+CONDITIONS: dict[str, tuple[str, ...]] = {
+    "construction": ("评标时按评标办法扣减投标人信用分", "中标后纳入合同履约和农民工工资支付重点监管"),
+    "state_assets": ("交易价款一次性付清后办理产权交割", "签署信用承诺书，承诺受让资金来源合法"),
+    "food_drug": ("中标后纳入履约重点监管，提高质量抽检频次", "签署信用承诺书，承诺所报材料真实有效"),
+    "subsidies": ("补助资金按项目验收结果分期拨付", "资金使用纳入重点监管，发现违规依法追回"),
+    "finance": ("开业前补充提交出资能力和资金来源证明", "纳入地方金融监管重点监测，按季度报送经营情况"),
+    "awards": ("评定结果公示期内接受社会监督，有异议的依法复核", "签署信用承诺书，承诺所报材料真实有效"),
+    "qualification": ("资质有效期内纳入重点监管，增加监督检查频次", "暂不受理升级和增项申请"),
+    "staffing": ("编制调整后一年内报送编制使用情况", "纳入机构编制监督检查重点"),
+    "internet": ("上线运营后纳入重点监管，按季度报送运营和投诉处理情况", "签署信用承诺书，承诺依法合规经营"),
+    "social_org": ("登记后首年开展专项检查", "签署信用承诺书，承诺发起人信息真实有效"),
+    "personnel": ("签署个人诚信承诺书，承诺所报材料真实有效", "试用期（任职期）内重点考察其依法履行义务情况"),
+}
+DEFAULT_CONDITIONS = ("签署信用承诺书，承诺所报材料真实有效",
+                      "履约（保障）期间纳入重点监管，发现失信行为依法处理")
+
+#: (domain, measure) -> the matters in which applying the restriction means the applicant is
+#: not taken on (公务员、事业单位人员招录和聘用中限制招录即不予录用、聘用)
+REJECTING_RESTRICTIONS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("personnel", "GWY-XZ"): ("公务员招录", "事业单位公开招聘", "聘用"),
+}
+
+#: states of the cases after the first one of each domain, cycled over the domains
+#: (13 is prime, so the domains share out every state)
 CASE_PATTERN = ("archived", "decided", "checked", "archived", "applied", "stale", "archived",
                 "withdrawn", "decided", "checking", "archived", "checked", "decided")
 
@@ -707,6 +1472,9 @@ class _Builder:
         self.departments: dict[str, Department] = {}
         self.principals: dict[str, Principal] = {}
         self.subjects: list[DemoSubject] = []
+        self.by_code: dict[str, DemoSubject] = {}
+        #: codes of the subjects holding a valid credit report when the cases are made
+        self.valid_reports: set[str] = set()
         self.codes: set[str] = set()
         self.names: set[str] = set()
         self.agencies: list[Agency] = []
@@ -742,6 +1510,8 @@ class _Builder:
                 body8 = "MA4" + "".join(self.rng.choice(USCC_CHARSET) for _ in range(5))
             elif style == "social":
                 body8 = "MJ" + "".join(self.rng.choice("0123456789") for _ in range(6))
+            elif style == "institution":
+                body8 = "4" + "".join(self.rng.choice("0123456789") for _ in range(7))
             else:
                 body8 = self.rng.choice("0157") + "".join(self.rng.choice("0123456789")
                                                           for _ in range(7))
@@ -763,6 +1533,15 @@ class _Builder:
         """A 字号; two joined once single ones keep colliding."""
         first = self.rng.choice(TRADE_NAMES)
         return first if attempt < 20 else first + self.rng.choice(TRADE_NAMES)
+
+    @staticmethod
+    def latin(trade: str) -> str:
+        """The pinyin of a 字号 made by :meth:`trade_name` (one or two names joined)."""
+        for cut in range(len(trade), 0, -1):
+            first, rest = trade[:cut], trade[cut:]
+            if first in TRADE_PINYIN and (not rest or rest in TRADE_PINYIN):
+                return TRADE_PINYIN[first] + (TRADE_PINYIN[rest] if rest else "")
+        raise KeyError(f"no pinyin for the trade name {trade!r}")
 
     def principal(self, username: str) -> Principal:
         return self.principals[username]
@@ -790,7 +1569,18 @@ class _Builder:
             list_entries=ListEntry.objects.count(), reports=CreditReport.objects.count(),
             cases={state: Case.objects(state=state).count() for state in STATES},
             base_url=base_url,
-            department_names={code: d.name_zh for code, d in self.departments.items()})
+            department_names={code: d.name_zh for code, d in self.departments.items()},
+            domain_cases=self.domain_cases(),
+            domain_names={code: d.name_zh for code, d in self.runtime.host.domains.items()})
+
+    @staticmethod
+    def domain_cases() -> dict[str, dict[str, int]]:
+        """Domain code -> case state -> number of cases."""
+        counts: dict[str, dict[str, int]] = {}
+        for case in Case.objects.only("domain", "state"):
+            states = counts.setdefault(case.domain, {})
+            states[case.state] = states.get(case.state, 0) + 1
+        return counts
 
     def make_departments_and_users(self) -> tuple[list[tuple[str, str, str, str]], dict[str, str]]:
         installed = self.runtime.host.domains
@@ -835,17 +1625,45 @@ class _Builder:
         persons = round(n * 0.2)
         individual = round(n * 0.1)
         social = max(2, min(round(n * 0.05), 2 * len(ASSOCIATIONS)))
-        enterprises = n - persons - individual - social
-        for _ in range(enterprises):
-            suffix, industry, _business = rng.choice(ENTERPRISE_KINDS)
+        institutions = max(3, min(round(n * 0.03), len(INSTITUTIONS)))
+        state = max(3, min(round(n * 0.025), len(STATE_ENTERPRISES)))
+        enterprises = n - persons - individual - social - institutions - state
+        for spec in STATE_ENTERPRISES[:state]:
+            self.names.add(spec.name)
+            self.add_subject(DemoSubject(
+                self.uscc("91", DIVISION, "old"), spec.name, LEGAL, spec.industry, self.person_name(),
+                f"河南省舞钢市垭口街道{rng.choice(ROADS)}{rng.randint(1, 99)}号", spec.founded,
+                spec.capital, latin=spec.latin, state_enterprise=spec))
+        kinds = {kind[0]: kind for kind in ENTERPRISE_KINDS}
+        for i in range(enterprises):
+            standing = STANDING_KINDS[i][0] if i < len(STANDING_KINDS) else ""
+            suffix, industry, _business = (kinds[STANDING_KINDS[i][1]] if standing
+                                           else rng.choice(ENTERPRISE_KINDS))
             place = rng.choices(ENTERPRISE_PLACES, [p[3] for p in ENTERPRISE_PLACES])[0]
-            name = self.unique_name(lambda a, p=place, s=suffix: p[0] + self.trade_name(a) + s)
+            trade: list[str] = []
+
+            def enterprise_name(attempt: int, place: tuple = place, suffix: str = suffix,
+                                trade: list[str] = trade) -> str:
+                trade[:] = [self.trade_name(attempt)]
+                return place[0] + trade[0] + suffix
+
+            name = self.unique_name(enterprise_name)
+            latin = {"舞钢市": "wg", "平顶山": "pds", "河南": "hn"}[place[0]] + self.latin(trade[0])
             address = (f"{place[2]}{rng.choice(ROADS)}{rng.randint(1, 299)}号" if place[1] != DIVISION
                        else f"河南省舞钢市{rng.choice(TOWNS)}{rng.choice(ROADS)}{rng.randint(1, 299)}号")
             self.add_subject(DemoSubject(
                 self.uscc("91", place[1], rng.choice(("new", "new", "old"))), name, LEGAL, industry,
                 self.person_name(), address, rng.randint(1998, 2023),
-                rng.choice((50, 100, 200, 300, 500, 800, 1000, 2000, 5000))))
+                rng.choice((1000, 2000, 5000) if standing
+                           else (50, 100, 200, 300, 500, 800, 1000, 2000, 5000)),
+                trade=trade[0], latin=latin, standing=standing))
+        for spec in rng.sample(INSTITUTIONS, institutions):
+            self.names.add(spec.name)
+            self.add_subject(DemoSubject(
+                self.uscc("12", DIVISION, "institution"), spec.name, LEGAL, INSTITUTION,
+                self.person_name(), f"河南省舞钢市{rng.choice(TOWNS)}{rng.choice(ROADS)}"
+                                    f"{rng.randint(1, 199)}号",
+                rng.randint(1958, 2005), rng.choice((50, 100, 300, 800, 2000)), institution=spec))
         for _ in range(individual):
             draw: dict[str, Any] = {}
 
@@ -890,6 +1708,7 @@ class _Builder:
         upsert_subject(SYSTEM, subject.code, subject.name, subject.kind,
                        legal_representative=subject.legal_representative, address=subject.address)
         self.subjects.append(subject)
+        self.by_code[subject.code] = subject
 
     def make_agencies(self) -> None:
         rows = (
@@ -918,9 +1737,10 @@ class _Builder:
     def plan_history(self) -> None:
         """Plan the records and list entries of 2025-2026, numbered per scheme in date order."""
         rng, n = self.rng, len(self.subjects)
-        orgs = [s for s in self.subjects if s.kind == LEGAL and s.industry != "social"]
+        orgs = [s for s in self.subjects if s.kind == LEGAL and s.industry not in NON_ENTERPRISES]
         persons = [s for s in self.subjects if s.kind == NATURAL]
-        taken: set[str] = set()
+        # the enterprises of a set standing are never listed
+        taken: set[str] = {s.code for s in self.subjects if s.standing}
         plans, entries = self.records, self.entries
         templates = {t.key: t for t in PENALTIES if t.key}
         for subject in self.pick(orgs, 2 + n // 100, taken) + self.pick(persons, 1 + n // 100, taken):
@@ -964,15 +1784,18 @@ class _Builder:
             entries.append(_ListPlan(subject, "AEO", "XYB", DATA_PROVIDER,
                                      self.working_day(dt.date(2025, 3, 1), self.last_day),
                                      "AEOCN4104{n:06d}"))
-        # ordinary licences and penalties (none for the red-listed), awards, contracts
+        # ordinary licences and penalties (none for the red-listed), awards, contracts;
+        # the public institutions' licences come from departments the demo does not have
         for subject in self.subjects:
+            if subject.industry == INSTITUTION:
+                continue
             for template in LICENCES:
                 if subject.kind in template.kinds and (template.industries is None
                                                        or subject.industry in template.industries) \
                         and rng.random() < template.chance:
                     plans.append(self.licence_plan(subject, template))
             chance = {LEGAL: 0.3, INDIVIDUAL_BUSINESS: 0.3, NATURAL: 0.15}[subject.kind]
-            if rng.random() < chance and subject not in red:
+            if rng.random() < chance and subject not in red and subject.standing != EXEMPLARY:
                 eligible = [t for t in PENALTIES if t.weight and subject.kind in t.kinds
                             and (t.industries is None or subject.industry in t.industries)]
                 if eligible:
@@ -1155,16 +1978,25 @@ class _Builder:
 
     # -- credit reports ------------------------------------------------------------------------
     def make_reports(self) -> None:
-        """Reports for the listed organisations and about 40% of the others, from the filed
-        agencies and a few from the suspended one; about 70% issued within the year."""
+        """Reports for the enterprises of a set standing (:data:`STANDING_KINDS`), the listed
+        ones, those of the industries that apply in the domains requiring a report (food and
+        drug tenders, internet services) and about 40% of the others, from the filed agencies
+        and a few from the suspended one; about 70% issued within the year."""
         rng = self.rng
         filed = [a for a in self.agencies if a.status == "filed"]
         suspended = [a for a in self.agencies if a.status != "filed"]
-        orgs = [s for s in self.subjects if s.kind == LEGAL and s.industry != "social"]
+        orgs = [s for s in self.subjects if s.kind == LEGAL and s.industry not in NON_ENTERPRISES]
         listed = {e.subject.code: e for e in self.entries}
-        unlisted = [s for s in orgs if s.code not in listed]
-        chosen = [s for s in orgs if s.code in listed] + \
-            rng.sample(unlisted, k=min(len(unlisted), round(len(orgs) * 0.4)))
+        for i, subject in enumerate(s for s in orgs if s.standing):
+            # a fresh report for the exemplary, one older than a year for the lapsed
+            days = rng.randint(10, 300) if subject.standing == EXEMPLARY else rng.randint(380, 700)
+            subject.reports.append(file_report(self.principal(DATA_PROVIDER), self.report_values(
+                subject, filed[i % len(filed)], self.today - dt.timedelta(days=days))))
+        orgs = [s for s in orgs if not s.standing]
+        wanted = [s for s in orgs if s.code not in listed and s.industry in REPORT_INDUSTRIES]
+        others = [s for s in orgs if s.code not in listed and s.industry not in REPORT_INDUSTRIES]
+        chosen = [s for s in orgs if s.code in listed] + wanted + \
+            rng.sample(others, k=min(len(others), round(len(orgs) * 0.4)))
         for i, subject in enumerate(chosen):
             agency = suspended[0] if suspended and i % 9 == 4 else filed[i % len(filed)]
             entry = listed.get(subject.code)
@@ -1246,10 +2078,26 @@ class _Builder:
         if not domains:
             log.warning("no installed domain has a demo application factory: no cases loaded")
             return
+        unknown = sorted(set(installed) - set(APPLICATION_FACTORIES))
+        if unknown:
+            log.info("the demo cannot fill applications for domain(s) %s: no demo cases there",
+                     ", ".join(unknown))
+        agencies = {a.filing_no: a for a in Agency.objects}
+        self.valid_reports = {r.subject_code for r in CreditReport.objects
+                              if report_validity(r, self.today, agencies.get(r.agency_filing_no)).valid}
         used: set[str] = set()
-        total = max(len(CASE_PATTERN) + 1, round(len(self.subjects) * 0.3))
-        plan: list[tuple[str, str]] = [(domains[i % len(domains)], CASE_PATTERN[i % len(CASE_PATTERN)])
-                                       for i in range(total)]
+        # each domain first gets a case an applicant in good standing carries through to a
+        # decision, so that every domain shows an approval; where a valid report is required,
+        # one without a report is decided too, so that the rule shows. Then the states are
+        # shared out over the domains.
+        plan: list[tuple[str, str, str]] = []  # (domain, state to end in, applicant's standing)
+        for i, domain in enumerate(domains):
+            plan.append((domain, "archived" if i % 2 == 0 else "decided", EXEMPLARY))
+            if self.runtime.host.domain(domain).requires_report:
+                plan.append((domain, "decided" if i % 2 == 0 else "archived", LAPSED))
+        total = max(len(plan) + len(domains), round(len(self.subjects) * 0.4))
+        plan += [(domains[i % len(domains)], CASE_PATTERN[i % len(CASE_PATTERN)], "")
+                 for i in range(max(len(CASE_PATTERN), total - len(plan)))]
         checked_now: list[tuple[Case, str]] = []  # (case, the state it is to end in)
         later: list[tuple[str, str]] = []
         specials: list[tuple[Case, str]] = []
@@ -1263,11 +2111,11 @@ class _Builder:
                 if subject is not None:
                     used.add(subject.code)
                     specials.append((self.apply("procurement", subject), role))
-        for domain, state in plan:
+        for domain, state, standing in plan:
             if state in ("applied", "checking"):
                 later.append((domain, state))
                 continue
-            subject = self.applicant(domain, state, used)
+            subject = self.applicant(domain, state, used, standing=standing)
             checked_now.append((self.apply(domain, subject), state))
         for case, _ in specials:
             self.check_now(case)
@@ -1288,8 +2136,9 @@ class _Builder:
                 decided = self.decide(case)
                 if state == "archived":
                     self.workflow.archive(handler, str(case.pk))
-                    if decided.decision.outcome == "approved" and decided.subject_kind != NATURAL \
-                            and flag_candidate is None:
+                    if decided.decision.outcome == "approved" and flag_candidate is None \
+                            and self.by_code[decided.subject_code].kind == LEGAL \
+                            and self.by_code[decided.subject_code].industry not in NON_ENTERPRISES:
                         flag_candidate = decided
         for case, state in checked_now:
             if state == "stale":
@@ -1304,23 +2153,43 @@ class _Builder:
     def dept_of(self, case: Case) -> str:
         return case.department.removeprefix(f"{DIVISION}-")
 
-    def applicant(self, domain: str, state: str, used: set[str]) -> DemoSubject:
-        """A subject the domain accepts, preferably one no other demo case has; about half
-        of the cases to be decided get one with list entries or adverse records."""
-        kinds = self.runtime.host.domain(domain).subject_kinds
+    def applicant(self, domain: str, state: str, used: set[str], *, standing: str = "") -> DemoSubject:
+        """A subject the domain accepts (its kinds and its own subject rules), preferably a
+        usual applicant (:data:`APPLICANT_KINDS`, :data:`APPLICANT_FITS`) no other demo case
+        has. About half of the cases to be decided get one with list entries or adverse
+        records; in a domain requiring a credit report about four in five applicants hold a
+        valid one. ``standing`` EXEMPLARY asks for one without adverse information (and with
+        a valid report where one is required), LAPSED for one without a valid report."""
+        plugin = self.runtime.host.domain(domain)
+        kinds = plugin.subject_kinds
         preferred_kinds = [k for k in APPLICANT_KINDS.get(domain, (LEGAL, INDIVIDUAL_BUSINESS))
                            if k in kinds]
-        pool = [s for s in self.subjects if s.kind in preferred_kinds and s.industry != "social"] \
-            or [s for s in self.subjects if s.kind in kinds]
-        fresh = [s for s in pool if s.code not in used]
-        want_special = state in ("decided", "archived", "checked") and self.rng.random() < 0.5
-        preferred = [s for s in fresh if s.special == want_special] or fresh or pool
+        fits = APPLICANT_FITS.get(domain, _ordinary_applicant)
+        accepted = [s for s in self.subjects if s.kind in kinds
+                    and not plugin.subject_errors(s.kind, s.code)]
+        pool = [s for s in accepted if s.kind in preferred_kinds and fits(s)] or accepted
+        if not pool:
+            raise RuntimeError(f"no demo subject can apply in domain {domain}")
+        if plugin.requires_report:
+            with_report = {EXEMPLARY: True, LAPSED: False}.get(standing, self.rng.random() < 0.8)
+            pool = [s for s in pool if (s.code in self.valid_reports) == with_report] or pool
+        fresh = [s for s in pool if s.code not in used] or pool
+        if standing == EXEMPLARY:
+            want_special = False
+        else:
+            want_special = state in ("decided", "archived", "checked") and self.rng.random() < 0.5
+        preferred = [s for s in fresh if s.special == want_special] or fresh
         subject = self.rng.choice(preferred)
         used.add(subject.code)
         return subject
 
     def apply(self, domain: str, subject: DemoSubject) -> Case:
         departments = [code for code, d in self.departments.items() if domain in d.enabled_domains]
+        hint = DEPARTMENT_HINTS.get(domain)
+        if hint is not None:
+            suffixes = hint(subject)
+            departments = [c for c in departments
+                           if c.removeprefix(f"{DIVISION}-") in suffixes] or departments
         department = self.rng.choice(departments)
         matter, data = APPLICATION_FACTORIES[domain](self, subject, department)
         handler = self.principal(self.handler(department.removeprefix(f"{DIVISION}-")))
@@ -1365,11 +2234,24 @@ class _Builder:
                     applied_punish.append(m)
         reasons = list(recommendation.get("reasons") or [])
         conditions: list[str] = []
+        matter_type = (case.data or {}).get("matter_type")
+        barring = [m for m in applied_punish
+                   if matter_type in REJECTING_RESTRICTIONS.get((case.domain, m["code"]), ())]
+        adverse = any(h.get("adverse") for h in check.result.get("hits", []))
         if applied_reject:
             outcome = "rejected"
             reasons = [f"{m['code']}：{m['text_zh']}（{m['legal_basis']}）" for m in applied_reject]
+        elif barring:
+            outcome = "rejected"
+            reasons = [f"{m['code']}：{m['text_zh']}（{m['legal_basis']}）；{matter_type}中执行该措施即不予"
+                       "录用（聘用）" for m in barring]
         elif recommendation.get("outcome") == "reject" and not override:
             outcome = "rejected"
+            if domain.requires_report and not check.has_valid_report:
+                # the engine's reason is English; the decision speaks to the applicant
+                reasons = [f"申请人未能提供有效的第三方信用报告（须由备案信用服务机构出具、在有效期内且未因"
+                           f"重大失信事件失效），不符合{domain.name_zh}事项的审查要求"] + \
+                    [r for r in reasons if not r.isascii()]
         elif black and case.domain == "housing" and not override:
             outcome = "rejected"
             reasons = ["经重点审查，申请人被列入" + "、".join(h["title"] for h in black)
@@ -1377,15 +2259,22 @@ class _Builder:
         elif override or applied_punish or recommendation.get("outcome") in (
                 "review", "approve_with_conditions"):
             outcome = "approved_with_conditions"
-            conditions = ["签署信用承诺书，承诺所报材料真实有效",
-                          "履约（保障）期间纳入重点监管，发现失信行为依法处理"]
+            conditions = list(CONDITIONS.get(case.domain, DEFAULT_CONDITIONS))
+            found = ("申请人存在不良信用信息" if adverse or applied_punish
+                     else "信用报告提示信用风险")
             reasons = ([override] if override else []) + \
-                ["经信用核查，申请人存在不良信用信息，已按规定重点审查，结论附卷"] + reasons[:3]
+                [f"经信用核查，{found}，已按规定重点审查，结论附卷"] + reasons[:3]
         else:
             outcome = "approved"
             reasons = ["经信用核查，未发现不良信用记录，符合条件"]
             if rewards:
                 reasons.append("申请人在守信激励名单内，按绿色通道优先办理")
+        if outcome != "rejected" and domain.requires_report:
+            report = next((r for r in check.result.get("reports", []) if r.get("valid")), None)
+            if report is not None:
+                reasons.append(f"已查验{report.get('agency_name') or '备案信用服务机构'}出具的信用报告"
+                               f"{report['number']}（评级{report['rating']}，有效期至"
+                               f"{report['valid_until']}）")
         if outcome == "rejected" and not reasons:
             reasons = [f"经信用核查，申请人不符合{domain.name_zh}事项的信用条件"]
         decider = self.principal(case.handler)
@@ -1420,10 +2309,13 @@ class _Builder:
 
     def make_stale(self, case: Case) -> None:
         """New credit information arrives after the check: the case goes stale."""
-        subject = next(s for s in self.subjects if s.code == case.subject_code)
+        subject = self.by_code[case.subject_code]
         eligible = [t for t in PENALTIES if t.weight and t.severity != "serious"
                     and subject.kind in t.kinds
                     and (t.industries is None or subject.industry in t.industries)]
+        if subject.industry == INSTITUTION:
+            # a public institution files tax returns, but neither advertises nor trades
+            eligible = [t for t in eligible if t.dept == "SWJ" and t.severity == "minor"]
         template = self.rng.choice(eligible)
         plan = self.penalty_plan(subject, template, day=self.working_day(
             self.last_day - dt.timedelta(days=10), self.last_day))
@@ -1436,7 +2328,7 @@ class _Builder:
     def flag_after_serious_record(self, case: Case) -> None:
         """A serious penalty after the decision: the case is flagged for review, and the
         subject's earlier credit reports are voided by the major credit event."""
-        subject = next(s for s in self.subjects if s.code == case.subject_code)
+        subject = self.by_code[case.subject_code]
         template = next(t for t in PENALTIES if t.key == "tax-evasion")
         plan = self.penalty_plan(subject, template, day=self.last_day
                                  if self.calendar.is_working_day(self.last_day)

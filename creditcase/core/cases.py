@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import marshmallow as ma
 import mongoengine as me
 
-from creditcase.core import audit, checks, outbox
+from creditcase.core import audit, checks, matters, outbox
 from creditcase.core.accounts import SYSTEM, Department, Principal
 from creditcase.core.calendar import CalendarDataMissing, current_calendar
-from creditcase.core.db import UnitOfWork, utcnow
+from creditcase.core.db import UnitOfWork, local_today, utcnow
 from creditcase.core.errors import (
     ConcurrentUpdate,
     Conflict,
@@ -82,10 +82,15 @@ class ReviewFlag(me.EmbeddedDocument):
 class Case(me.Document):
     domain = me.StringField(required=True)
     matter = me.StringField(required=True, max_length=200, help_text="事项 code or name")
+    matter_name = me.StringField(default="", help_text="the catalogue's name of the matter")
+    report_required = me.BooleanField(
+        default=False, help_text="the matter requires a valid third-party credit report")
     department = me.StringField(required=True)
     subject_code = me.StringField(required=True)
     subject_name = me.StringField(required=True)
     subject_kind = me.StringField(required=True, choices=tuple(KINDS))
+    related_subjects = me.ListField(me.StringField(),
+                                    help_text="other parties the check covers (e.g. a transferor)")
     data = me.DictField(help_text="the application, valid under the domain's schema")
     state = me.StringField(required=True, choices=STATES)
     handler = me.StringField(required=True, help_text="who took the application")
@@ -109,6 +114,7 @@ class Case(me.Document):
     meta = {"collection": "cases", "indexes": [
         ("department", "state", "-priority", "created_at"),
         ("subject_code", "state"),
+        ("related_subjects", "state"),
         ("department", "domain"),
     ]}
 
@@ -164,12 +170,18 @@ class WorkflowService:
         if department is None or domain not in (department.enabled_domains or []):
             raise RuleViolation(
                 f"domain {domain!r} is not enabled for department {principal.department}",
-                errors={"domain": [f"not enabled for department {principal.department}"]})
+                errors={"domain": [f"本部门未启用该领域 (not enabled for department "
+                                   f"{principal.department})"]})
+        entry = matters.matter_for_application(principal.department, domain, matter)
         kind, code = identify(subject.get("code", ""), subject.get("kind"), field="subject.code")
         if kind not in plugin.subject_kinds:
             raise RuleViolation(
                 f"domain {domain} does not accept {kind} subjects",
                 errors={"subject.kind": [f"{domain} accepts {', '.join(plugin.subject_kinds)}"]})
+        subject_errors = plugin.subject_errors(kind, code)
+        if subject_errors:
+            raise RuleViolation(f"domain {domain} does not accept this subject",
+                                errors=subject_errors)
         try:
             loaded = plugin.application_schema().load(data or {})
         except ma.ValidationError as exc:
@@ -181,15 +193,19 @@ class WorkflowService:
         upsert_subject(principal, code, name, kind)
         now = utcnow()
         request_id = str(uuid.uuid4())
-        case = Case(domain=domain, matter=matter, department=principal.department,
+        case = Case(domain=domain, matter=entry.code if entry else matter,
+                    matter_name=entry.name if entry else "",
+                    report_required=bool(entry and entry.report_required),
+                    department=principal.department,
                     subject_code=code, subject_name=name, subject_kind=kind,
                     data=_json_ready(plugin.application_schema().dump(loaded)), state="applied",
+                    related_subjects=sorted(set(plugin.related_subjects(loaded)) - {code}),
                     handler=principal.username, created_at=now, updated_at=now,
-                    due_date=_due_date(now.date()), check_request_id=request_id)
+                    due_date=_due_date(local_today()), check_request_id=request_id)
         uow = UnitOfWork()
         uow.add(case)
         audit.record(uow, principal, "case.applied", case, department=case.department,
-                     domain=domain, matter=matter)
+                     domain=domain, matter=case.matter, report_required=case.report_required)
         outbox.emit(uow, "case.applied", f"case/{case.pk}", case_event_data(case))
         outbox.request_check(uow, str(case.pk), request_id, principal.username)
         uow.commit()
@@ -304,8 +320,8 @@ class WorkflowService:
         """A record, list or report event for a subject: open checked cases go stale;
         decided cases are flagged for review when the change is serious."""
         stale = flagged = 0
-        for case in Case.objects(subject_code=subject_code,
-                                 state__in=("checking", "checked", "stale")).only("id"):
+        party = me.Q(subject_code=subject_code) | me.Q(related_subjects=subject_code)
+        for case in Case.objects(party, state__in=("checking", "checked", "stale")).only("id"):
             for _ in range(3):
                 if self.mark_stale(str(case.pk), reason, principal):
                     stale += 1
@@ -314,8 +330,7 @@ class WorkflowService:
                 if current is None or current.state not in ("checking", "checked", "stale"):
                     break
         if serious:
-            for case in Case.objects(subject_code=subject_code,
-                                     state__in=("decided", "archived")).only("id"):
+            for case in Case.objects(party, state__in=("decided", "archived")).only("id"):
                 flagged += self.flag_for_review(str(case.pk), reason, principal)
         return {"stale": stale, "flagged": flagged}
 
@@ -405,6 +420,10 @@ class WorkflowService:
             if fb.applied and m["effect"] == "reject" and outcome != "rejected":
                 errors.setdefault("outcome", []).append(
                     f"{code} ({m['text_zh']}) is applied, so the outcome must be rejected")
+        if case.report_required and outcome != "rejected" and not check.has_valid_report:
+            errors.setdefault("outcome", []).append(
+                f"事项 {case.matter} 须有有效的第三方信用报告，本次核查没有，不能批准 (the matter "
+                "requires a valid third-party credit report; the check found none)")
         if errors:
             raise RuleViolation("the decision breaks the workflow rules", errors=errors)
         decision = Decision(outcome=outcome, conditions=conditions, reasons=(reasons or "").strip(),

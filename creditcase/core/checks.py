@@ -20,7 +20,7 @@ import mongoengine as me
 from creditcase import hookimpl
 from creditcase.core import grades
 from creditcase.core.canonical import digest, plain
-from creditcase.core.db import as_utc, utcnow
+from creditcase.core.db import as_utc, local_today, utcnow
 from creditcase.core.lists import ListEntry, ListType, Measure
 from creditcase.core.records import ADVERSE_KINDS, KINDS_OF_RECORD, SEVERITIES, CreditRecord
 from creditcase.core.reports import Agency, CreditReport, report_validity
@@ -128,6 +128,7 @@ class CheckResult:
     grade: dict[str, Any] | None = None
     #: codes of the reward measures the domain grants (优先办理 and the like)
     incentives: list[str] = field(default_factory=list)
+    incentive_texts: list[dict[str, str]] = field(default_factory=list)
     recommendation: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -287,7 +288,7 @@ def run_check(host: PluginHost, case: Case, *, request_id: str, requested_by: st
         raise LookupError(f"domain {case.domain} is not available")
     now = utcnow()
     subject = SubjectRef(case.subject_code, case.subject_name, case.subject_kind)
-    result = CheckResult(domain=domain.code, subject=subject, on=now.date())
+    result = CheckResult(domain=domain.code, subject=subject, on=local_today())
     channels = host.channels
     for name in domain.required_channels:
         channel = channels.get(name)
@@ -311,7 +312,10 @@ def run_check(host: PluginHost, case: Case, *, request_id: str, requested_by: st
     if not result.complete:
         recommendation.outcome = "review"
         recommendation.reasons.insert(0, "a required channel did not answer: check again")
-    result.incentives = [m.code for m in domain.incentives(result)]
+    granted = list(domain.incentives(result))
+    result.incentives = [m.code for m in granted]
+    result.incentive_texts = [{"code": m.code, "text_zh": m.text_zh, "text_en": m.text_en}
+                              for m in granted]
     result.recommendation = {"outcome": recommendation.outcome,
                              "reasons": recommendation.reasons}
     data = result.as_dict()

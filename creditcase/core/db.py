@@ -20,16 +20,25 @@ from typing import Any
 
 import mongoengine as me
 from mongoengine.connection import DEFAULT_CONNECTION_NAME, get_connection, get_db
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from creditcase.core.errors import ConcurrentUpdate, Conflict
 
 log = logging.getLogger(__name__)
 
 
+#: China Standard Time (no daylight saving): dates of decisions, deadlines and reports
+BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
 def utcnow() -> dt.datetime:
     """Aware UTC now; every stored timestamp is UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+def local_today() -> dt.date:
+    """Today's date in Beijing, the calendar every legal date of the system uses."""
+    return dt.datetime.now(BEIJING).date()
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -96,18 +105,29 @@ class _Op:
     son: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class _BulkInsert:
+    """Raw documents inserted with one ``insert_many`` (see :meth:`UnitOfWork.add_many`)."""
+
+    document_class: type[me.Document]
+    sons: list[dict[str, Any]]
+    kind: str = "insert_many"
+
+
 class UnitOfWork:
     """Writes of one state change, applied in one transaction.
 
     ``add(doc)`` inserts a new document; ``save(doc)`` replaces an existing
     document only if its stored ``version`` is still the one we read, and
     increments it. A version mismatch raises :class:`ConcurrentUpdate`; a
-    unique-index clash raises :class:`Conflict`. Nothing is written until
-    :meth:`commit`.
+    unique-index clash raises :class:`Conflict`. ``add_many(cls, sons)`` inserts
+    many documents already in their stored form with one ``insert_many`` (bulk
+    writers such as the record importer; the caller builds exactly what
+    mongoengine would store). Nothing is written until :meth:`commit`.
     """
 
     def __init__(self) -> None:
-        self._ops: list[_Op] = []
+        self._ops: list[_Op | _BulkInsert] = []
         self._after_commit: list[Callable[[], None]] = []
 
     def add(self, document: me.Document) -> me.Document:
@@ -126,11 +146,21 @@ class UnitOfWork:
         self._ops.append(_Op("replace", document, expected, document.to_mongo().to_dict()))
         return document
 
+    def add_many(self, document_class: type[me.Document], sons: list[dict[str, Any]]) -> None:
+        """Insert ``sons`` (stored form, each with its ``_id``) into the collection of
+        ``document_class`` in this unit of work, with one ``insert_many``."""
+        if sons:
+            self._ops.append(_BulkInsert(document_class, list(sons)))
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
 
     def _apply(self, session) -> None:
         for op in self._ops:
+            if isinstance(op, _BulkInsert):
+                op.document_class._get_collection().insert_many(op.sons, ordered=True,
+                                                                 session=session)
+                continue
             collection = op.document._get_collection()
             if op.kind == "insert":
                 collection.insert_one(op.son, session=session)
@@ -151,20 +181,28 @@ class UnitOfWork:
             with client.start_session() as session:
                 session.with_transaction(self._apply)
         except DuplicateKeyError as exc:
-            for op in self._ops:
-                if op.kind == "replace":
-                    op.document.version = op.expected_version
+            self._restore_versions()
             raise Conflict(f"duplicate: {exc.details.get('keyValue') if exc.details else exc}")
+        except BulkWriteError as exc:
+            self._restore_versions()
+            clashes = [e for e in exc.details.get("writeErrors", []) if e.get("code") == 11000]
+            if not clashes:
+                raise
+            raise Conflict(f"duplicate: {clashes[0].get('keyValue') or clashes[0].get('errmsg')}")
         except ConcurrentUpdate:
-            for op in self._ops:
-                if op.kind == "replace":
-                    op.document.version = op.expected_version
+            self._restore_versions()
             raise
         for op in self._ops:
-            op.document._created = False
-            op.document._clear_changed_fields()
+            if isinstance(op, _Op):
+                op.document._created = False
+                op.document._clear_changed_fields()
         for callback in self._after_commit:
             callback()
+
+    def _restore_versions(self) -> None:
+        for op in self._ops:
+            if isinstance(op, _Op) and op.kind == "replace":
+                op.document.version = op.expected_version
 
 
 def database():

@@ -49,6 +49,16 @@ class Domain:
     #: version of this domain's rules, stamped on every decision
     rule_version: ClassVar[str] = "1"
 
+    def subject_errors(self, kind: str, code: str) -> dict[str, list[str]]:
+        """Field errors when this domain refuses the subject beyond its kind (e.g. only
+        public institutions, USCC starting 12); empty to accept."""
+        return {}
+
+    def related_subjects(self, data: dict) -> list[str]:
+        """Codes of other parties the check covers (from the loaded application); a
+        change to their credit makes the case stale as well."""
+        return []
+
     def binding(self, measure_code: str, default: str) -> str:
         """Binding of a measure in this domain; the catalogue's unless overridden."""
         return default

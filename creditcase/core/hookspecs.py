@@ -53,8 +53,9 @@ def creditcase_evaluate_check(case: Case, result: CheckResult) -> None:
     """Inspect or annotate a check result before it is frozen.
 
     Called for every check after the channels answered and measures were
-    matched, before the result hash is computed. Implementations may append
-    to ``result.notes``; they must not remove hits or measures.
+    matched, before the recommendation and the result hash are computed.
+    Implementations may add notes, channel receipts, hits and measures (for
+    example for a second party of the case); they must never remove any.
 
     :param case: the case being checked.
     :param result: the mutable result under construction.

@@ -527,10 +527,14 @@ def mask(code: str) -> str:
     """Return ``code`` fit for public display.
 
     A USCC is a public identifier and comes back unchanged (normalised).
-    Anything else, including a malformed USCC (it might be a mistyped ID
-    number), is masked with :func:`mask_id_number`.
+    Anything else is masked with :func:`mask_id_number`: whatever
+    :func:`detect_kind` takes for an ID number (even one whose digits also
+    pass the USCC checksum) and a malformed USCC (it might be a mistyped ID
+    number).
     """
     try:
+        if detect_kind(code) == "id_number":
+            return mask_id_number(code)
         return _validate_uscc_hard(code)
     except IdentityCodeError:
         return mask_id_number(code)

@@ -13,18 +13,24 @@ from creditcase.core.audit import AuditEvent
 from creditcase.core.calendar import CalendarYear
 from creditcase.core.cases import Case, WorkflowService
 from creditcase.core.checks import CreditCheck
+from creditcase.core.commitments import Commitment
 from creditcase.core.evidence import EvidenceBundle
+from creditcase.core.grades import GradeResult, GradeScheme
 from creditcase.core.lists import ListEntry, ListType, Measure, ensure_catalogue
+from creditcase.core.matters import Matter
+from creditcase.core.objections import Objection
 from creditcase.core.outbox import OutboxEntry
 from creditcase.core.plugins import PluginHost
 from creditcase.core.records import CreditRecord
+from creditcase.core.repairs import RepairApplication
 from creditcase.core.reports import Agency, CreditReport
 from creditcase.core.subjects import Subject
 
 #: Every stored document class; their indexes are created at start-up.
 DOCUMENTS = (Department, User, Subject, CreditRecord, ListType, Measure, ListEntry, Agency,
              CreditReport, Case, CreditCheck, EvidenceBundle, AuditEvent, OutboxEntry,
-             CalendarYear)
+             CalendarYear, Matter, GradeScheme, GradeResult, Objection, RepairApplication,
+             Commitment)
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 ``create_app(config, runtime)`` builds one app: configuration defaults, the
 core runtime (built from ``CREDITCASE_*`` settings when none is given), the
-error handlers, rate limits, the ``/api/v1`` API and the landing page. Each
+error handlers, rate limits, the ``/api/v1`` API and the pages (``creditcase.web.ui``). Each
 subsystem has its own ``init_app(app)``. Nothing is read at import time.
 """
 
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from creditcase import __version__
 from creditcase.config import Settings
 from creditcase.core import runtime as core_runtime
 from creditcase.core.runtime import Runtime
-from creditcase.web import api, auth, errors, limits
+from creditcase.web import api, auth, errors, limits, public_pages, ui
 from creditcase.web.context import EXTENSION_KEY
 
 
@@ -54,14 +53,7 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     limits.init_app(app)
     auth.init_app(app)
     api.init_app(app)
-    _init_pages(app)
+    ui.init_app(app)
+    public_pages.init_app(app)
     return app
 
-
-def _init_pages(app: Flask) -> None:
-    def index() -> str:
-        host = app.extensions[EXTENSION_KEY].host
-        domains = [domain for _, domain in sorted(host.domains.items())]
-        return render_template("index.html", domains=domains, version=__version__)
-
-    app.add_url_rule("/", "index", index)

@@ -32,6 +32,7 @@ def subject_code_for(principal: Principal, case: Case) -> str:
 def case_summary(case: Case, principal: Principal) -> dict[str, Any]:
     return {
         "id": str(case.pk), "domain": case.domain, "matter": case.matter,
+        "matter_name": case.matter_name, "report_required": case.report_required,
         "department": case.department,
         "subject": {"code": subject_code_for(principal, case), "name": case.subject_name,
                     "kind": case.subject_kind, "kind_zh": KINDS.get(case.subject_kind, "")},
@@ -54,7 +55,8 @@ def check_view(check: CreditCheck, case: Case, principal: Principal) -> dict[str
         "result_hash": check.result_hash, "receipt": receipt,
     }
     for key in ("on", "complete", "channels", "hits", "measures", "skipped_measures", "reports",
-                "has_valid_report", "grade", "recommendation", "notes", "engine"):
+                "has_valid_report", "grade", "recommendation", "notes", "engine", "incentives",
+                "incentive_texts"):
         view[key] = result.get(key)
     if not owns(principal, case):
         view["hits"] = [_masked_hit(h) for h in result.get("hits") or []]

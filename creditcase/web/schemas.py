@@ -497,6 +497,12 @@ class RecommendationOut(ma.Schema):
     reasons = ma.fields.List(ma.fields.String())
 
 
+class IncentiveOut(ma.Schema):
+    code = ma.fields.String()
+    text_zh = ma.fields.String()
+    text_en = ma.fields.String()
+
+
 class CheckOut(ma.Schema):
     id = ma.fields.String()
     request_id = ma.fields.String()
@@ -516,6 +522,9 @@ class CheckOut(ma.Schema):
     recommendation = ma.fields.Nested(RecommendationOut, allow_none=True)
     notes = ma.fields.List(ma.fields.String())
     engine = ma.fields.String()
+    incentives = ma.fields.List(ma.fields.String(), metadata={
+        "description": "reward measures the domain grants (优先办理、绿色通道 ...)"})
+    incentive_texts = ma.fields.List(ma.fields.Nested("IncentiveOut"))
     result_hash = ma.fields.String()
     receipt = ma.fields.Dict(metadata={"description": "who asked, when, which channels, result hash"})
 
@@ -562,6 +571,8 @@ class CaseSummaryOut(ma.Schema):
     id = ma.fields.String()
     domain = ma.fields.String()
     matter = ma.fields.String()
+    matter_name = ma.fields.String()
+    report_required = ma.fields.Boolean()
     department = ma.fields.String()
     subject = ma.fields.Nested(SubjectRefOut)
     state = ma.fields.String()

@@ -1,4 +1,5 @@
-"""The demo city (``creditcase demo``): a complete, valid city on a real database.
+"""The demo city (``creditcase demo``): a complete, valid city on a real database,
+with cases in every domain the demo knows.
 
 Password hashing is made cheap here (argon2 with minimal cost): the demo creates
 two dozen users per load and the test verifies every password, which at
@@ -21,8 +22,16 @@ from creditcase.core.outbox import CHECKS_EXCHANGE, EVENTS_EXCHANGE, OutboxEntry
 from creditcase.core.records import CreditRecord
 from creditcase.core.reports import Agency, CreditReport, report_validity
 from creditcase.core.runtime import Runtime
-from creditcase.core.subjects import NATURAL, Subject
-from creditcase.demo import DEPARTMENTS, DemoAlreadyLoaded, load_demo
+from creditcase.core.subjects import LEGAL, NATURAL, Subject
+from creditcase.demo import (
+    APPLICATION_FACTORIES,
+    DEPARTMENTS,
+    MIN_SUBJECTS,
+    DemoAlreadyLoaded,
+    DemoSummary,
+    load_demo,
+)
+from creditcase.plugins.state_assets.counterparty import was_queried
 
 SUBJECTS = 60
 
@@ -30,6 +39,53 @@ SUBJECTS = 60
 @pytest.fixture
 def runtime(db, host, settings, monkeypatch) -> Runtime:
     return Runtime(settings, host, WorkflowService(host), settings.mongodb_uri)
+
+
+def _assert_every_domain_served(runtime: Runtime, summary: DemoSummary) -> None:
+    """Every domain the demo knows has cases, an approval among them, and data that fits
+    the domain's own rules; installed domains the demo does not know (a third party's)
+    get none."""
+    host = runtime.host
+    known = set(APPLICATION_FACTORIES)
+    assert set(summary.domain_cases) == known
+    cases = list(Case.objects)
+    assert {c.domain for c in cases} == known
+    assert sum(sum(states.values()) for states in summary.domain_cases.values()) == len(cases)
+    for case in cases:
+        domain = host.domain(case.domain)
+        domain.application_schema().load(dict(case.data))  # still valid under the schema
+        assert case.subject_kind in domain.subject_kinds
+        assert domain.subject_errors(case.subject_kind, case.subject_code) == {}
+        department = Department.objects.get(code=case.department)
+        assert case.domain in department.enabled_domains
+    decided = [c for c in cases if c.state in ("decided", "archived")]
+    for code in known:
+        assert any(c.domain == code and c.decision.outcome != "rejected" for c in decided), code
+
+    # staffing concerns public institutions (USCC 12…), personnel natural persons
+    staffing = [c for c in cases if c.domain == "staffing"]
+    assert staffing and all(c.subject_code.startswith("12410481") and c.subject_kind == LEGAL
+                            for c in staffing)
+    assert all(c.subject_kind == NATURAL for c in cases if c.domain == "personnel")
+
+    # state assets: the transferor is another registered subject, checked as the counterparty
+    for case in (c for c in cases if c.domain == "state_assets"):
+        transferor = case.data["transferor_code"]
+        assert transferor != case.subject_code
+        assert Subject.objects.get(code=transferor).name == case.data["transferor_name"]
+        assert case.related_subjects == [transferor]
+        if case.latest_check_id:
+            check = CreditCheck.objects.get(pk=case.latest_check_id)
+            assert was_queried(check.result["notes"], transferor)
+
+    # where a valid third-party report is required: approvals hold one, and an applicant
+    # without one is refused
+    for code in sorted(c for c in known if host.domain(c).requires_report):
+        outcomes = {(c.decision.outcome != "rejected",
+                     CreditCheck.objects.get(pk=c.decision.check_id).has_valid_report)
+                    for c in decided if c.domain == code}
+        assert (True, True) in outcomes and (False, False) in outcomes, (code, outcomes)
+        assert (True, False) not in outcomes, code
 
 
 def _fingerprint() -> dict[str, list]:
@@ -58,6 +114,12 @@ def test_demo_loads_a_complete_valid_city_once_and_reloads_on_reset(runtime):
         assert ids.validate(department.uscc) == ("uscc", department.uscc)
         assert department.uscc.startswith("11410481")
     assert [d.code for d in Department.objects(is_credit_office=True)] == ["410481-XYB"]
+    # no department names a domain that does not exist, and every domain the demo knows is
+    # handled by a department
+    for spec in DEPARTMENTS:
+        assert set(spec.domains) <= installed, (spec.code, set(spec.domains) - installed)
+    assert set(APPLICATION_FACTORIES) <= installed
+    assert {d for dept in Department.objects for d in dept.enabled_domains} == set(APPLICATION_FACTORIES)
 
     # users: every role, every password works, one token each
     assert {role for _, _, roles, _ in summary.users for role in roles.split(",")} == set(ROLES)
@@ -83,7 +145,7 @@ def test_demo_loads_a_complete_valid_city_once_and_reloads_on_reset(runtime):
             assert subject.code.startswith("410481")
             assert dt.date(1950, 1, 1) <= ids.id_number_birth_date(subject.code) <= dt.date(2000, 12, 31)
     prefixes = {s.code[:2] for s in subjects if s.kind != NATURAL}
-    assert {"91", "92"} <= prefixes and prefixes & {"51", "52"}
+    assert {"91", "92", "12"} <= prefixes and prefixes & {"51", "52"}
     assert 0.15 <= sum(s.kind == NATURAL for s in subjects) / SUBJECTS <= 0.25
 
     # records: 双公示 fields, dates in the calendar's period, kinds beyond licence and penalty
@@ -152,6 +214,7 @@ def test_demo_loads_a_complete_valid_city_once_and_reloads_on_reset(runtime):
     assert any(not f.applied and f.reason for f in overridden[0].decision.feedback)
     assert any(c.review_flags for c in Case.objects(state="archived"))
     assert all(c.stale_reason for c in Case.objects(state="stale"))
+    _assert_every_domain_served(runtime, summary)
 
     # the load's events count as delivered; the open cases' check requests wait for the worker
     assert OutboxEntry.objects(exchange=EVENTS_EXCHANGE, sent_at=None).count() == 0
@@ -163,6 +226,8 @@ def test_demo_loads_a_complete_valid_city_once_and_reloads_on_reset(runtime):
 
     text = summary.login_text()
     assert "http://127.0.0.1:5000" in text and "/api/v1/cases" in text and "Bearer cc_" in text
+    for code, states in summary.domain_cases.items():
+        assert f"{runtime.host.domain(code).name_zh} {code} {sum(states.values())}" in text
     for username, password, _, department in summary.users:
         assert username in text and password in text and department in text
 
@@ -177,6 +242,14 @@ def test_demo_loads_a_complete_valid_city_once_and_reloads_on_reset(runtime):
     assert user_for_token(summary.tokens[summary.users[0][0]]) is None
     assert user_for_token(again.tokens[summary.users[0][0]]) is not None
     assert verify_chain() == (again.cases["archived"], [])
+
+
+def test_the_smallest_demo_city_still_serves_every_domain(runtime):
+    summary = load_demo(runtime, subjects=MIN_SUBJECTS)
+    assert summary.subjects == MIN_SUBJECTS
+    assert all(summary.cases[state] > 0 for state in STATES), summary.cases
+    _assert_every_domain_served(runtime, summary)
+    assert verify_chain() == (summary.cases["archived"], [])
 
 
 def test_demo_refuses_a_database_holding_other_data(runtime):

@@ -24,6 +24,7 @@ from typing import Any
 
 import kombu
 import marshmallow as ma
+import pymongo.errors
 import pytest
 from kombu import Exchange, Queue, binding
 
@@ -36,10 +37,10 @@ from creditcase.core.domains import Domain
 from creditcase.core.outbox import CHECK_REQUEST_KEY, CHECKS_EXCHANGE, EVENTS_EXCHANGE, OutboxEntry
 from creditcase.core.plugins import PluginHost
 from creditcase.core.runtime import Runtime
+from creditcase.queue import deadletter, topology
 from creditcase.queue import relay as relay_module
-from creditcase.queue import topology
-from creditcase.queue.consumers import ProcessedEvent, StaleMarker
-from creditcase.queue.relay import Relay
+from creditcase.queue.consumers import BaseConsumer, DeliveryCount, ProcessedEvent, StaleMarker
+from creditcase.queue.relay import Relay, RelayLease
 from creditcase.queue.service import start_background
 from creditcase.queue.worker import CheckWorker
 from creditcase.testing import run_pending_checks
@@ -191,6 +192,49 @@ class Broker:
         self.conn.release()
 
 
+def fast(consumer: BaseConsumer) -> BaseConsumer:
+    """Short pauses between retries, so the tests need not wait out production backoff."""
+    consumer.retry_delay = 0.01
+    consumer.restart_backoff = 0.05
+    consumer.max_restart_backoff = 0.2
+    return consumer
+
+
+def read_event_log(conn: kombu.Connection, since: dt.datetime, ids: set[str],
+                   timeout: float = WAIT) -> dict[str, kombu.Message]:
+    """The messages with ``ids`` in the event log stream, read from ``since`` on."""
+    found: dict[str, kombu.Message] = {}
+
+    def keep(body: Any, message: kombu.Message) -> None:
+        if message.properties.get("message_id") in ids:
+            found[message.properties["message_id"]] = message
+        message.ack()
+
+    with conn.channel() as channel:
+        channel.basic_qos(0, 100, False)  # a stream reader must set a prefetch
+        consumer = kombu.Consumer(channel, queues=[topology.event_log_queue(offset=since)],
+                                  callbacks=[keep], accept=["json"])
+        consumer.consume()
+        deadline = time.monotonic() + timeout
+        while len(found) < len(ids) and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                conn.drain_events(timeout=0.2)
+        consumer.cancel()
+    return found
+
+
+def load_pika_example():
+    """``docs/examples/pika_consumer.py``, imported from its file."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "pika_consumer.py"
+    spec = importlib.util.spec_from_file_location("pika_consumer_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def apply_case(runtime: Runtime, city, code: str = USCC) -> Case:
     return runtime.workflow.apply(city.handler, domain="msgtest", matter="测试采购项目",
                                   subject={"code": code, "name": "舞钢测试建设有限公司"},
@@ -273,9 +317,11 @@ class QueueContract:
         made = {emit("objection.filed", f"subject/{USCC}", {"n": i}).event_id for i in range(40)}
         relays = [mq.relay(owner=f"relay-{n}", batch=4) for n in range(2)]
         counts: dict[str, int] = {}
+        go = threading.Barrier(2)
 
         def drain(relay: Relay) -> None:
             counts[relay.owner] = 0
+            go.wait()
             deadline = time.monotonic() + WAIT
             while OutboxEntry.objects(sent_at=None).count() and time.monotonic() < deadline:
                 counts[relay.owner] += relay.publish_pending()
@@ -286,28 +332,60 @@ class QueueContract:
         for thread in threads:
             thread.join(timeout=WAIT + 5)
         assert sum(counts.values()) == 40
-        assert all(counts.values()), f"both relays should have published: {counts}"
+        assert sorted(counts.values()) == [0, 40], f"one leader, one standby: {counts}"
         seen = Counter(m.properties["message_id"] for m in mq.take(tap, 40, settle=0.3))
         assert set(seen) == made
         assert set(seen.values()) == {1}
         assert OutboxEntry.objects(sent_at=None).count() == 0
+        # the leader stops cleanly: the standby takes over at once
+        leader, standby = sorted(relays, key=lambda r: -counts[r.owner])
+        later = emit("objection.filed", f"subject/{USCC}", {"n": "later"})
+        assert standby.publish_pending() == 0
+        leader.close()
+        assert standby.publish_pending() == 1
+        later.reload()
+        assert later.sent_at is not None and later.attempts == 1
 
-    def test_an_expired_lease_is_sent_again_a_live_one_is_not(self, mq: Broker):
+    def test_a_dead_relays_lease_runs_out_and_its_batch_is_sent_again(self, mq: Broker):
         tap = mq.tap("objection.*")
-        crashed = emit("objection.filed", f"subject/{USCC}", {"n": "crashed"})
-        held = emit("objection.filed", f"subject/{USCC}", {"n": "held"})
-        now = utcnow()
-        crashed.update(set__lease_owner="dead-relay", set__lease_until=now - dt.timedelta(seconds=1),
-                       set__attempts=1)
-        held.update(set__lease_owner="live-relay", set__lease_until=now + dt.timedelta(minutes=5),
-                    set__attempts=1)
-        assert mq.relay().publish_pending() == 1
+        crashed = emit("objection.filed", f"subject/{USCC}", {"n": "in flight"})
+        waiting = emit("objection.filed", f"subject/{USCC}", {"n": "waiting"})
+        RelayLease(id=relay_module.LEASE_ID, owner="dead-relay",
+                   until=utcnow() + dt.timedelta(minutes=5), inflight=[crashed.pk]).save()
+        relay = mq.relay()
+        assert relay.publish_pending() == 0  # the lease is still running: stay a standby
+        assert not relay.leading
+        RelayLease.objects(id=relay_module.LEASE_ID).update(
+            set__until=utcnow() - dt.timedelta(seconds=1))
+        assert relay.publish_pending() == 2
+        assert relay.leading
         crashed.reload()
-        held.reload()
+        waiting.reload()
+        # the dead relay's batch may have reached the broker once: that attempt counts
         assert crashed.sent_at is not None and crashed.attempts == 2
-        assert held.sent_at is None and held.lease_owner == "live-relay"
+        assert waiting.sent_at is not None and waiting.attempts == 1
+        lease = RelayLease.objects(id=relay_module.LEASE_ID).first()
+        assert lease.owner == relay.owner and crashed.pk in lease.inflight
+        relay.close()
+        lease.reload()
+        assert lease.owner is None and lease.inflight == []
+        messages = mq.take(tap, 2, settle=0.2)
+        assert sorted(m.properties["message_id"] for m in messages) == sorted(
+            [crashed.event_id, waiting.event_id])
+
+    def test_entries_backing_off_do_not_hold_up_the_rest(self, mq: Broker):
+        tap = mq.tap("objection.*")
+        stuck = [emit("objection.filed", f"subject/{USCC}", {"n": i}) for i in range(5)]
+        for entry in stuck:
+            entry.update(set__lease_until=utcnow() + dt.timedelta(minutes=5), set__attempts=1,
+                         set__last_error="unroutable")
+        fresh = emit("objection.filed", f"subject/{USCC}", {"n": "fresh"})
+        assert mq.relay(batch=2).publish_pending() == 1
+        fresh.reload()
+        assert fresh.sent_at is not None
+        assert OutboxEntry.objects(sent_at=None).count() == 5
         [message] = mq.take(tap, 1, settle=0.2)
-        assert message.properties["message_id"] == crashed.event_id
+        assert message.properties["message_id"] == fresh.event_id
 
     def test_a_malformed_request_is_dead_lettered_and_the_worker_goes_on(self, mq: Broker, city,
                                                                        caplog):
@@ -320,15 +398,14 @@ class QueueContract:
                        routing_key=CHECK_REQUEST_KEY, content_type="text/plain",
                        content_encoding="utf-8", message_id="bad-type-1")
         case = apply_case(mq.runtime, city)
-        with mq.running(CheckWorker(mq.runtime), Relay(mq.settings)):
+        with mq.running(fast(CheckWorker(mq.runtime)), Relay(mq.settings)):
             wait_for(lambda: state_of(case) == "checked", "the worker to check the good request")
             dead = mq.take(topology.DEAD_LETTER_QUEUE, 2, settle=0.2)
         assert sorted(m.properties["message_id"] for m in dead) == ["bad-schema-1", "bad-type-1"]
         assert all(m.delivery_info["routing_key"] == CHECK_REQUEST_KEY for m in dead)
         assert "bad-schema-1" in caplog.text and "bad-type-1" in caplog.text
 
-    def test_a_failing_check_is_retried_once_then_dead_lettered(self, mq: Broker, city,
-                                                                monkeypatch):
+    def test_a_failing_check_is_retried_then_dead_lettered(self, mq: Broker, city, monkeypatch):
         calls: list[str] = []
 
         def broken(case_id, request_id, requested_by, requested_at=None):
@@ -337,11 +414,12 @@ class QueueContract:
 
         case = apply_case(mq.runtime, city)
         monkeypatch.setattr(mq.runtime.workflow, "perform_check", broken)
-        with mq.running(CheckWorker(mq.runtime), Relay(mq.settings)):
+        with mq.running(fast(CheckWorker(mq.runtime)), Relay(mq.settings)):
             [dead] = mq.take(topology.DEAD_LETTER_QUEUE, 1, settle=0.3)
-        assert calls == [case.check_request_id] * 2
+        assert calls == [case.check_request_id] * topology.MAX_DELIVERIES
         assert dead.properties["message_id"] == case.check_request_id
         assert state_of(case) == "applied"
+        assert DeliveryCount.objects.count() == 0  # the ledger forgets what it is done with
 
     def test_a_check_failing_once_succeeds_on_redelivery(self, mq: Broker, city, monkeypatch):
         real = mq.runtime.workflow.perform_check
@@ -350,15 +428,106 @@ class QueueContract:
         def flaky(case_id, request_id, requested_by, requested_at=None):
             calls.append(request_id)
             if len(calls) == 1:
-                raise ConnectionError("database blinked")
+                raise ValueError("a channel answered nonsense")
             return real(case_id, request_id, requested_by, requested_at=requested_at)
 
         case = apply_case(mq.runtime, city)
         monkeypatch.setattr(mq.runtime.workflow, "perform_check", flaky)
-        with mq.running(CheckWorker(mq.runtime), Relay(mq.settings)):
+        with mq.running(fast(CheckWorker(mq.runtime)), Relay(mq.settings)):
             wait_for(lambda: state_of(case) == "checked", "the redelivered request")
         assert len(calls) == 2
         assert mq.take(topology.DEAD_LETTER_QUEUE, 0, settle=0.2) == []
+        assert DeliveryCount.objects.count() == 0
+
+    def test_an_unreachable_database_is_retried_in_hand(self, mq: Broker, city, monkeypatch):
+        real = mq.runtime.workflow.perform_check
+        calls: list[str] = []
+
+        def blinking(case_id, request_id, requested_by, requested_at=None):
+            calls.append(request_id)
+            if len(calls) < 3:
+                raise pymongo.errors.AutoReconnect("connection reset by peer")
+            return real(case_id, request_id, requested_by, requested_at=requested_at)
+
+        case = apply_case(mq.runtime, city)
+        mq.relay().publish_pending()
+        monkeypatch.setattr(mq.runtime.workflow, "perform_check", blinking)
+        with mq.running(fast(CheckWorker(mq.runtime))):
+            wait_for(lambda: state_of(case) == "checked", "the check after the database is back")
+        assert calls == [case.check_request_id] * 3
+        # kept in hand: never requeued, so never counted as a redelivery
+        assert DeliveryCount.objects.count() == 0
+        assert mq.take(topology.DEAD_LETTER_QUEUE, 0, settle=0.2) == []
+
+    def test_stopping_finishes_the_message_in_hand_and_takes_no_more(self, mq: Broker, city,
+                                                                     monkeypatch):
+        real = mq.runtime.workflow.perform_check
+        worker = CheckWorker(mq.runtime)
+        started = threading.Event()
+
+        def slow(case_id, request_id, requested_by, requested_at=None):
+            started.set()
+            worker.stop_event.wait(5)  # the stop arrives while the check runs
+            time.sleep(0.2)
+            return real(case_id, request_id, requested_by, requested_at=requested_at)
+
+        first, second = apply_case(mq.runtime, city), apply_case(mq.runtime, city, OTHER_USCC)
+        assert mq.relay().publish_pending() == 4
+        monkeypatch.setattr(mq.runtime.workflow, "perform_check", slow)
+        with mq.running(worker):
+            assert started.wait(WAIT)
+            worker.stop_event.set()
+        assert state_of(first) == "checked"
+        assert state_of(second) == "applied"
+        [left] = mq.take(topology.CHECK_REQUESTS_QUEUE, 1, settle=0.2)
+        assert left.properties["message_id"] == second.check_request_id
+        if mq.amqp:  # never handed to the stopping worker
+            assert not left.delivery_info["redelivered"]
+
+    def test_dead_letters_are_listed_and_replayed(self, mq: Broker, city, monkeypatch):
+        real = mq.runtime.workflow.perform_check
+
+        def broken(case_id, request_id, requested_by, requested_at=None):
+            raise RuntimeError("channel plugin misconfigured")
+
+        bad = outbox.cloud_event("check.requested", "case/x", {"case_id": "nope"},
+                                 event_id="bad-schema-dlq")
+        mq.publish_raw(bad, exchange=CHECKS_EXCHANGE, routing_key=CHECK_REQUEST_KEY,
+                       message_id="bad-schema-dlq")
+        case = apply_case(mq.runtime, city)
+        monkeypatch.setattr(mq.runtime.workflow, "perform_check", broken)
+        worker = fast(CheckWorker(mq.runtime))
+        worker.max_deliveries = 2
+        with mq.running(worker, Relay(mq.settings)):
+            wait_for(lambda: deadletter.count(mq.conn, mq.settings) == 2, "two dead letters")
+        letters = deadletter.peek(mq.conn, mq.settings)
+        assert deadletter.peek(mq.conn, mq.settings) == letters  # looking removes nothing
+        by_id = {letter.message_id: letter for letter in letters}
+        assert set(by_id) == {"bad-schema-dlq", case.check_request_id}
+        for letter in letters:
+            assert letter.queue == topology.CHECK_REQUESTS_QUEUE
+            assert letter.routing_key == CHECK_REQUEST_KEY
+            assert letter.event_type == "cn.creditcase.check.requested"
+            assert letter.replays == 0
+        assert by_id[case.check_request_id].body["data"]["case_id"] == str(case.pk)
+        if not mq.amqp:
+            assert by_id["bad-schema-dlq"].reason == "invalid"
+            assert by_id[case.check_request_id].reason == "failed"
+        else:
+            assert {letter.reason for letter in letters} == {"rejected"}
+
+        monkeypatch.setattr(mq.runtime.workflow, "perform_check", real)
+        report = deadletter.replay(mq.conn, mq.settings, limit=1)
+        assert [r.message_id for r in report.replayed] == [letters[0].message_id]
+        report = deadletter.replay(mq.conn, mq.settings)
+        assert len(report.replayed) == 1 and not report.failed
+        assert deadletter.count(mq.conn, mq.settings) == 0
+        with mq.running(fast(CheckWorker(mq.runtime))):
+            wait_for(lambda: state_of(case) == "checked", "the replayed request")
+            wait_for(lambda: deadletter.count(mq.conn, mq.settings) == 1,
+                     "the malformed request to die again")
+        [again] = deadletter.peek(mq.conn, mq.settings)
+        assert again.message_id == "bad-schema-dlq" and again.replays == 1
 
     def test_a_record_makes_the_case_stale_and_a_recheck_brings_it_back(self, mq: Broker, city):
         stop = threading.Event()
@@ -400,6 +569,24 @@ class QueueContract:
         assert ProcessedEvent.objects(event_id=duplicate["id"]).count() == 1
         assert len(entries("case.stale", case)) == 1
         assert state_of(case) == "stale"
+
+    def test_events_that_change_no_check_are_ignored(self, mq: Broker, city):
+        case = apply_case(mq.runtime, city)
+        run_pending_checks(mq.runtime.workflow)
+        published = outbox.cloud_event("record.published", f"subject/{USCC}",
+                                       {"subject_code": USCC, "doc_no": "舞市监罚〔2026〕5号"})
+        sentinel = outbox.cloud_event("record.created", f"subject/{OTHER_USCC}",
+                                      {"subject_code": OTHER_USCC, "doc_no": "X-1"})
+        # straight into the queue, as a binding of an older version would deliver it
+        for body in (published, sentinel):
+            mq.publish_raw(body, exchange="", routing_key=topology.STALE_MARKER_QUEUE,
+                           message_id=body["id"])
+        with mq.running(StaleMarker(mq.runtime)):
+            wait_for(lambda: ProcessedEvent.objects(event_id=sentinel["id"]).first(),
+                     "the stale marker to reach the sentinel")
+        assert state_of(case) == "checked"
+        assert not ProcessedEvent.objects(event_id=published["id"]).first()
+        assert mq.take(topology.DEAD_LETTER_QUEUE, 0, settle=0.1) == []
 
     def test_a_serious_record_flags_a_decided_case_for_review(self, mq: Broker, city):
         case = apply_case(mq.runtime, city)
@@ -491,6 +678,203 @@ class TestRabbitMQ(QueueContract):
         [message] = mq.take(tap, 1, settle=0.2)
         assert message.properties["message_id"] == good.event_id
 
+    def test_a_message_that_kills_its_consumer_is_dead_lettered_after_the_limit(
+            self, mq: Broker, city, monkeypatch):
+        # memory:// drops what a closed channel had not acknowledged (its broker lives
+        # and dies with the process), so only a real broker hands the message out again
+        class Crash(BaseException):
+            """What a consumer dying in the middle of a message looks like from inside."""
+
+        calls: list[str] = []
+
+        def deadly(case_id, request_id, requested_by, requested_at=None):
+            calls.append(request_id)
+            raise Crash()
+
+        case = apply_case(mq.runtime, city)
+        mq.relay().publish_pending()
+        monkeypatch.setattr(mq.runtime.workflow, "perform_check", deadly)
+        for crashes in range(1, topology.MAX_DELIVERIES + 1):
+            worker = fast(CheckWorker(mq.runtime))
+            died: list[BaseException] = []
+
+            def consume(worker=worker, died=died) -> None:
+                try:
+                    worker.run(safety_interval=0.1)
+                except Crash as exc:  # the connection closes with the message unacknowledged
+                    died.append(exc)
+                finally:
+                    worker.connection.release()
+
+            thread = threading.Thread(target=consume, daemon=True)
+            thread.start()
+            thread.join(timeout=WAIT)
+            assert died and not thread.is_alive(), f"worker {crashes} should have crashed"
+            assert len(calls) == crashes
+        # the next delivery is over the limit: dead-lettered without being worked on
+        with mq.running(fast(CheckWorker(mq.runtime))):
+            [dead] = mq.take(topology.DEAD_LETTER_QUEUE, 1, settle=0.2)
+        assert len(calls) == topology.MAX_DELIVERIES
+        assert dead.properties["message_id"] == case.check_request_id
+        assert DeliveryCount.objects.count() == 0
+
+    def test_every_event_is_routable_and_kept_in_the_event_log(self, mq: Broker, city):
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+        # nobody but the event log subscribes to these
+        made = [emit("objection.filed", f"subject/{USCC}", {"n": 1}),
+                emit(f"{unique('nobody')}.happened", f"subject/{USCC}", {"n": 2})]
+        relay = mq.relay()
+        assert relay.publish_pending() == 2
+        for entry in made:
+            entry.reload()
+            assert entry.sent_at is not None and entry.attempts == 1 and not entry.last_error
+        found = read_event_log(mq.conn, since, {e.event_id for e in made})
+        assert {m.properties["message_id"] for m in found.values()} == {e.event_id for e in made}
+        # a stream is not consumed away: a second reader sees the same tail
+        again = read_event_log(mq.conn, since, {e.event_id for e in made})
+        assert set(again) == set(found)
+
+    def test_quorum_queues_count_deliveries_and_dead_letter(self, mq: Broker, city, monkeypatch):
+        quorum = dataclasses.replace(mq.settings, quorum_queues=True)
+        prefix = unique("quorum") + "."
+        checks = Exchange(prefix + CHECKS_EXCHANGE, type="direct", durable=True)
+        dlx = Exchange(prefix + topology.DEAD_LETTER_EXCHANGE, type="fanout", durable=True)
+        declared = {}
+        for queue in topology.topology(quorum).queues:
+            if queue.name not in (topology.CHECK_REQUESTS_QUEUE, topology.DEAD_LETTER_QUEUE):
+                continue
+            arguments = dict(queue.queue_arguments)
+            assert arguments["x-queue-type"] == "quorum"
+            if "x-dead-letter-exchange" in arguments:
+                arguments["x-dead-letter-exchange"] = dlx.name
+                assert arguments["x-delivery-limit"] == topology.MAX_DELIVERIES
+            exchange = dlx if queue.name == topology.DEAD_LETTER_QUEUE else checks
+            copy = Queue(prefix + queue.name, exchange=exchange, routing_key=CHECK_REQUEST_KEY,
+                         durable=True, queue_arguments=arguments)(mq.channel)
+            for entity in (exchange(mq.channel), copy):
+                entity.declare()
+            mq._cleanup.append(copy.delete)
+            declared[queue.name] = copy
+        for exchange in (checks, dlx):
+            mq._cleanup.append((lambda e: lambda: e(mq.channel).delete())(exchange))
+
+        class QuorumWorker(CheckWorker):
+            def queues(self) -> list[Queue]:
+                return [declared[topology.CHECK_REQUESTS_QUEUE]]
+
+        calls: list[str] = []
+
+        def broken(case_id, request_id, requested_by, requested_at=None):
+            calls.append(request_id)
+            raise RuntimeError("channel exploded")
+
+        request = outbox.cloud_event("check.requested", "case/x",
+                                     {"case_id": "0" * 24, "request_id": "q-1",
+                                      "requested_by": "handler"}, event_id="q-1")
+        mq.publish_raw(request, exchange=checks.name, routing_key=CHECK_REQUEST_KEY,
+                       message_id="q-1", delivery_mode=2)
+        monkeypatch.setattr(mq.runtime.workflow, "perform_check", broken)
+        worker = fast(QuorumWorker(Runtime(quorum, mq.runtime.host, mq.runtime.workflow,
+                                           mq.runtime.mongodb_uri)))
+        assert worker.broker_counts
+        with mq.running(worker):
+            [dead] = mq.take(declared[topology.DEAD_LETTER_QUEUE].name, 1, settle=0.2)
+        assert calls == ["q-1"] * topology.MAX_DELIVERIES
+        # the broker counted the deliveries: no ledger rows were needed
+        assert DeliveryCount.objects.count() == 0
+        [death] = dead.headers["x-death"]
+        assert death["queue"] == declared[topology.CHECK_REQUESTS_QUEUE].name
+        assert (death["reason"], death["count"]) == ("rejected", 1)
+
+    def test_heartbeats_are_negotiated(self, mq: Broker):
+        conn = topology.connection(mq.settings, name="creditcase-heartbeat-test")
+        try:
+            conn.ensure_connection(max_retries=1)
+            assert conn.connection.heartbeat == topology.HEARTBEAT_SECONDS
+            conn.heartbeat_check()
+        finally:
+            conn.release()
+
+    def test_an_unreachable_broker_releases_entries_without_counting(self, mq: Broker):
+        made = [emit("objection.filed", f"subject/{USCC}", {"n": i}) for i in range(3)]
+        nowhere = dataclasses.replace(mq.settings, amqp_url="amqp://guest:guest@127.0.0.1:1//")
+        relay = Relay(nowhere)
+        with pytest.raises(relay_module.BrokerUnavailable):
+            relay.publish_pending()
+        for entry in made:
+            entry.reload()
+            assert entry.sent_at is None and entry.lease_owner is None and entry.attempts == 0
+        assert mq.relay().publish_pending() == 3
+
+    def test_the_dlq_commands(self, mq: Broker, city, monkeypatch):
+        from click.testing import CliRunner
+
+        from creditcase.cli import main
+
+        bad = outbox.cloud_event("check.requested", "case/x", {"case_id": "nope"},
+                                 event_id="bad-for-cli")
+        mq.publish_raw(bad, exchange=CHECKS_EXCHANGE, routing_key=CHECK_REQUEST_KEY,
+                       message_id="bad-for-cli")
+        with mq.running(CheckWorker(mq.runtime)):
+            mq.take(topology.DEAD_LETTER_QUEUE, 0)
+            wait_for(lambda: deadletter.count(mq.conn, mq.settings) == 1, "the dead letter")
+        monkeypatch.setenv("CREDITCASE_AMQP_URL", mq.settings.amqp_url)
+        runner = CliRunner()
+        listed = runner.invoke(main, ["dlq", "list"], catch_exceptions=False)
+        assert listed.exit_code == 0
+        assert "1 message(s)" in listed.output
+        assert "bad-for-cli" in listed.output and f"queue={topology.CHECK_REQUESTS_QUEUE}" in \
+            listed.output
+        as_json = json.loads(runner.invoke(main, ["dlq", "list", "--json"]).output)
+        assert as_json["total"] == 1
+        assert as_json["messages"][0]["body"]["data"] == {"case_id": "nope"}
+        replayed = runner.invoke(main, ["dlq", "replay", "--limit", "5"], catch_exceptions=False)
+        assert replayed.exit_code == 0, replayed.output
+        assert "1 replayed, 0 left" in replayed.output
+        [back] = mq.take(topology.CHECK_REQUESTS_QUEUE, 1)
+        assert back.properties["message_id"] == "bad-for-cli"
+        assert back.headers["x-creditcase-replays"] == 1
+        monkeypatch.delenv("CREDITCASE_AMQP_URL")
+        refused = runner.invoke(main, ["dlq", "list"])
+        assert refused.exit_code != 0 and "CREDITCASE_AMQP_URL" in refused.output
+
+    def test_the_documented_pika_consumer(self, mq: Broker, city, tmp_path):
+        example = load_pika_example()
+        url = mq.conn
+        params = example.connection_parameters(
+            f"amqp://{url.userid}:{url.password}@{url.hostname}:{url.port or 5672}/%2F")
+        queue = unique("pika-example")
+        ledger = tmp_path / "events.sqlite3"
+        connection = example.pika.BlockingConnection(params)
+        try:
+            channel = connection.channel()
+            example.declare(channel, queue, ["case.*", "record.*"])
+            channel.queue_declare(queue, passive=True)
+            case = apply_case(mq.runtime, city)
+            run_pending_checks(mq.runtime.workflow)
+            records.push_record(city.provider, record_values("舞应急罚〔2026〕11号"))
+            relay = mq.relay()
+            relay.publish_pending()
+            # a duplicate on the wire: the relay sends one event again
+            checked = entries("case.checked", case)[0]
+            checked.update(unset__sent_at=True, unset__lease_until=True)
+            relay.publish_pending()
+            handled = example.consume(channel, queue, example.sqlite_store(str(ledger)),
+                                      stop_after=4, idle_timeout=WAIT)
+        finally:
+            channel.queue_delete(queue)
+            connection.close()
+        assert handled == 4
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(ledger)) as db:
+            stored = dict(db.execute("SELECT id, type FROM events").fetchall())
+        assert sorted(stored.values()) == [
+            "cn.creditcase.case.applied", "cn.creditcase.case.checked",
+            "cn.creditcase.record.created"]
+        assert set(stored) == {e.event_id for e in entries("case.applied", case)
+                              + entries("case.checked", case) + entries("record.created")}
+
     def test_a_plain_pika_consumer_receives_cloudevents(self, mq: Broker, city):
         import pika
 
@@ -533,27 +917,42 @@ class TestRabbitMQ(QueueContract):
 
 
 @pytest.mark.parametrize("quorum", [False, True])
-def test_topology_arguments(settings: Settings, quorum: bool):
-    entities = topology.topology(dataclasses.replace(settings, quorum_queues=quorum))
+@pytest.mark.parametrize("url", ["amqp://u:p@broker:5672//", None])
+def test_topology_arguments(settings: Settings, quorum: bool, url: str | None):
+    entities = topology.topology(dataclasses.replace(settings, quorum_queues=quorum, amqp_url=url))
     queues = {q.name: q for q in entities.queues}
-    assert set(queues) == {topology.CHECK_REQUESTS_QUEUE, topology.STALE_MARKER_QUEUE,
-                           topology.DEAD_LETTER_QUEUE}
-    for name, queue in queues.items():
+    work_queues = {topology.CHECK_REQUESTS_QUEUE, topology.STALE_MARKER_QUEUE,
+                   topology.DEAD_LETTER_QUEUE}
+    assert set(queues) == (work_queues | {topology.EVENT_LOG_QUEUE} if url else work_queues)
+    for name in work_queues:
+        queue = queues[name]
         assert queue.durable
         assert (queue.queue_arguments.get("x-queue-type") == "quorum") is quorum
         dead_letters = queue.queue_arguments.get("x-dead-letter-exchange")
         assert dead_letters == (None if name == topology.DEAD_LETTER_QUEUE
                                 else topology.DEAD_LETTER_EXCHANGE)
+        limit = queue.queue_arguments.get("x-delivery-limit")
+        assert limit == (topology.MAX_DELIVERIES if quorum and dead_letters else None)
     checks = queues[topology.CHECK_REQUESTS_QUEUE]
     assert (checks.exchange.name, checks.exchange.type, checks.routing_key) == (
         CHECKS_EXCHANGE, "direct", CHECK_REQUEST_KEY)
     stale = queues[topology.STALE_MARKER_QUEUE]
     assert {(b.exchange.name, b.routing_key) for b in stale.bindings} == {
-        (EVENTS_EXCHANGE, "record.*"), (EVENTS_EXCHANGE, "list.entry.*"),
-        (EVENTS_EXCHANGE, "report.*")}
+        (EVENTS_EXCHANGE, key) for key in ("record.created", "record.updated", "record.revoked",
+                                           "list.entry.added", "list.entry.removed",
+                                           "report.filed", "report.invalidated")}
+    if url:
+        log_queue = queues[topology.EVENT_LOG_QUEUE]
+        assert (log_queue.exchange.name, log_queue.routing_key) == (EVENTS_EXCHANGE, "#")
+        assert log_queue.durable and log_queue.queue_arguments["x-queue-type"] == "stream"
+        assert log_queue.queue_arguments["x-max-length-bytes"] > 0
     assert {(e.name, e.type, e.durable) for e in entities.exchanges} == {
         (EVENTS_EXCHANGE, "topic", True), (CHECKS_EXCHANGE, "direct", True),
         (topology.DEAD_LETTER_EXCHANGE, "fanout", True)}
+
+
+def test_backoff_doubles_and_is_capped():
+    assert [topology.backoff(n, 0.5, 3) for n in range(1, 6)] == [0.5, 1, 2, 3, 3]
 
 
 def test_connection_options(settings: Settings):

@@ -402,8 +402,10 @@ def test_tax_a_grade_taxpayers_are_rewarded_and_put_first(workflow, city):
         assert recommendation["outcome"] == "approve", code
         assert any("优先办理出口退税" in reason for reason in recommendation["reasons"]), code
     decided = workflow.decide(city.handler, str(results[0][0].pk), outcome="approved",
-                              feedback=feedback(("A-LSTD", True, ""), ("SX-YXBL", True, "")))
-    assert [f.measure for f in decided.decision.feedback if f.applied] == ["A-LSTD", "SX-YXBL"]
+                              feedback=feedback(("A-LSTD", True, ""), ("SX-JCPC", True, ""),
+                                                ("SX-YXBL", True, "")))
+    assert [f.measure for f in decided.decision.feedback if f.applied] == [
+        "A-LSTD", "SX-JCPC", "SX-YXBL"]
 
 
 def test_tax_major_violators_get_strict_review_and_no_incentive(workflow, city):

@@ -1,7 +1,7 @@
 """The ``/api/v1`` HTTP API: the flask-smorest ``Api`` and its blueprints.
 
 One blueprint per area (auth, subjects, records, lists, reports, cases,
-public, meta). The OpenAPI document is served at ``/api/v1/openapi.json``;
+public, meta, departments). The OpenAPI document is served at ``/api/v1/openapi.json``;
 every error response in it is documented as ``application/problem+json``
 with :class:`~creditcase.web.errors.ProblemSchema`, which is what the
 handlers of :mod:`creditcase.web.errors` send.
@@ -68,7 +68,21 @@ class CreditcaseApi(Api):
 
 def init_app(app: Flask) -> CreditcaseApi:
     """Configure flask-smorest, register every blueprint and limit the public one."""
-    from creditcase.web.api import cases, lists, meta, public, records, reports, subjects
+    from creditcase.web.api import (
+        cases,
+        commitments,
+        departments,
+        grades,
+        lists,
+        meta,
+        objections,
+        public,
+        publicity,
+        records,
+        repairs,
+        reports,
+        subjects,
+    )
 
     for key, value in CONFIG.items():
         app.config.setdefault(key, value)
@@ -79,7 +93,8 @@ def init_app(app: Flask) -> CreditcaseApi:
     api.spec.components.security_scheme(auth.SECURITY_SCHEME, {
         "type": "http", "scheme": "bearer", "bearerFormat": "cc_ token"})
     for blueprint in (auth.blp, subjects.blp, records.blp, lists.blp, reports.blp, cases.blp,
-                      public.blp, meta.blp):
+                      public.blp, meta.blp, departments.blp, objections.blp,
+                      objections.public_blp, repairs.blp, commitments.blp, grades.blp, publicity.blp):
         api.register_blueprint(blueprint)
     limits.limit_blueprint(app, public.blp, public.rate_limit, key_func=public.client_address,
                            error_message="查询过于频繁，请稍后再试 (too many requests; try again later)")

@@ -1,9 +1,16 @@
 """The public 双公示 search: published administrative licences and penalties,
 with no login, rate-limited per client address (``settings.public_rate_limit``).
 
-ID numbers and other personal codes are masked in every result; the search
-takes a subject name (any part of it; regular-expression characters are taken
+Only records the public may see today are returned
+(:func:`creditcase.core.publicity.public_filter`): published, within their
+publicity period (so a record whose period is over is hidden even before the
+daily sweep has run), and neither repaired nor revoked. The search takes a
+subject name (any part of it; regular-expression characters are taken
 literally) or an exact USCC / ID number.
+
+Personal data is masked in every result: ID numbers (subject code, the national
+ID fields, numbers inside free text) as ``1101**********002X``, and a natural
+person's name as ``王**``. A full ID number never leaves this endpoint.
 """
 
 from __future__ import annotations
@@ -11,20 +18,30 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import marshmallow as ma
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
-from creditcase.core import ids
-from creditcase.core.records import PUBLICITY_KINDS, CreditRecord
+from creditcase.core import ids, publicity
+from creditcase.core.records import (
+    KINDS_OF_RECORD,
+    PERSONAL_ID_FIELDS,
+    SEVERITIES,
+    CreditRecord,
+)
+from creditcase.core.subjects import NATURAL
 from creditcase.web.context import current_runtime
-from creditcase.web.schemas import PublicityQuery, PublicRecordOut
+from creditcase.web.schemas import PublicityQuery, mask_text
 
 blp = Blueprint("public", __name__, url_prefix="/api/v1/public",
                 description="信用公示（无需登录）(public credit publicity, no login)")
 
 #: Record states still shown to the public (a disputed record is shown, marked as such).
-SHOWN_STATES = ("active", "disputed")
+SHOWN_STATES = publicity.SHOWN_STATES
+#: National fields holding the subject's name or code.
+_NAME_FIELDS = frozenset({"XK_XDR_MC", "CF_XDR_MC"})
+_CODE_FIELDS = frozenset({"XK_XDR_SHXYM", "CF_XDR_SHXYM"})
 
 
 def rate_limit() -> str:
@@ -35,37 +52,123 @@ def client_address() -> str:
     return f"public@{get_remote_address()}"
 
 
-def _exact_code(text: str) -> str | None:
+def mask_name(name: str) -> str:
+    """A natural person's name for public display: ``王某某`` → ``王**``."""
+    name = (name or "").strip()
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else name
+
+
+def public_name(record: CreditRecord) -> str:
+    return mask_name(record.subject_name) if record.subject_kind == NATURAL else record.subject_name
+
+
+def public_text(record: CreditRecord, text: str | None) -> str | None:
+    """Free text fit for the public: embedded ID numbers masked and, for a natural
+    person, the person's name masked wherever it appears."""
+    text = mask_text(text)
+    if text and record.subject_kind == NATURAL and len(record.subject_name or "") > 1:
+        text = text.replace(record.subject_name, mask_name(record.subject_name))
+    return text
+
+
+def public_fields(record: CreditRecord) -> dict[str, Any]:
+    """The national fields fit for the public: ID numbers masked, a natural person's
+    name masked (also inside free text), free text with embedded ID numbers masked."""
+    out: dict[str, Any] = {}
+    natural = record.subject_kind == NATURAL
+    for key, value in (record.fields or {}).items():
+        if isinstance(value, str) and value:
+            if key in PERSONAL_ID_FIELDS:
+                value = ids.mask_id_number(value)
+            elif key in _CODE_FIELDS:
+                value = ids.mask(value)
+            elif key in _NAME_FIELDS and natural:
+                value = mask_name(value)
+            else:
+                value = public_text(record, value)
+        out[key] = value
+    if record.kind == "penalty" and record.publicity_until:
+        out["CF_GSJZQ"] = record.publicity_until.isoformat()
+    return out
+
+
+def _derived(function: Any, type_: str = "string", description: str | None = None
+             ) -> ma.fields.Function:
+    metadata: dict[str, Any] = {"type": type_}
+    if description:
+        metadata["description"] = description
+    return ma.fields.Function(function, metadata=metadata)
+
+
+class PublicityOut(ma.Schema):
+    """One published record as the public sees it."""
+
+    id = ma.fields.String(attribute="pk")
+    kind = ma.fields.String()
+    kind_zh = _derived(lambda r: KINDS_OF_RECORD.get(r.kind, r.kind))
+    subject_name = _derived(public_name, description="a natural person's name is masked")
+    subject_code = _derived(lambda r: ids.mask(r.subject_code), description="ID numbers masked")
+    subject_kind = ma.fields.String()
+    title = _derived(lambda r: public_text(r, r.title))
+    content = _derived(lambda r: public_text(r, r.content),
+                       description="ID numbers (and a natural person's name) in the text masked")
+    doc_no = ma.fields.String()
+    decision_date = ma.fields.Date()
+    effective_from = ma.fields.Date(allow_none=True)
+    effective_until = ma.fields.Date(allow_none=True)
+    authority = ma.fields.String()
+    severity = ma.fields.String(allow_none=True)
+    severity_zh = _derived(lambda r: SEVERITIES.get(r.severity or ""))
+    disputed = _derived(lambda r: r.state == "disputed", "boolean",
+                        description="异议处理中 (under objection)")
+    published_at = ma.fields.DateTime(allow_none=True)
+    publicity_until = ma.fields.Date(allow_none=True, metadata={
+        "description": "公示截止期: shown until this day"})
+    fields = _derived(public_fields, "object",
+                      description="national fields; ID numbers and personal data masked")
+
+
+def exact_code(text: str) -> str | None:
+    """``text`` as a normalised USCC or ID number, or ``None``."""
     try:
         return ids.validate(text)[1]
     except ids.IdentityCodeError:
         return None
 
 
+def search(text: str, kind: str | None = None) -> Any:
+    """The query set of the public search (newest decisions first)."""
+    query = publicity.public_filter()
+    if kind:
+        query["kind"] = kind
+    text = (text or "").strip()
+    if text:
+        code = exact_code(text)
+        if code:
+            query["subject_code"] = code
+        else:
+            query["subject_name"] = {"$regex": re.escape(text)}
+    return CreditRecord.objects(__raw__=query).order_by("-decision_date", "-published_at")
+
+
 @blp.route("/publicity")
 class PublicityView(MethodView):
     @blp.doc(summary="双公示查询 (search published licences and penalties)",
              description="No login. `q` is part of a subject name, or an exact USCC or ID number. "
-                         "ID numbers are masked (e.g. 1101**********002X). Rate-limited per "
-                         "client address (429 with Retry-After). Pagination metadata is in "
-                         "`X-Pagination`.", security=[])
+                         "Only records within their publicity period are returned. ID numbers "
+                         "are masked (e.g. 1101**********002X) and so are natural persons' names. "
+                         "Rate-limited per client address (429 with Retry-After). Pagination "
+                         "metadata is in `X-Pagination`.", security=[])
     @blp.arguments(PublicityQuery, location="query")
-    @blp.response(200, PublicRecordOut(many=True))
+    @blp.response(200, PublicityOut(many=True))
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[CreditRecord]:
-        filters: dict[str, Any] = {"publicity_state": "published", "state__in": SHOWN_STATES,
-                                   "kind__in": sorted(PUBLICITY_KINDS)}
-        if query.get("kind"):
-            filters["kind__in"] = [query["kind"]]
-        text = query["q"].strip()
-        if text:
-            code = _exact_code(text)
-            if code:
-                filters["subject_code"] = code
-            else:
-                filters["__raw__"] = {"subject_name": {"$regex": re.escape(text)}}
-        records = CreditRecord.objects(**filters).order_by("-decision_date", "-published_at")
+        records = search(query["q"], query.get("kind"))
         pagination_parameters.item_count = records.count()
         return list(records.skip(pagination_parameters.first_item)
                     .limit(pagination_parameters.page_size))
+
+
+__all__ = ["SHOWN_STATES", "PublicityOut", "blp", "client_address", "exact_code", "mask_name",
+           "public_fields", "public_text", "rate_limit", "search"]

@@ -1,0 +1,214 @@
+"""Run every benchmark and write one JSON file and one Markdown table.
+
+    python -m bench.run              # the default sizes (about 10 minutes on 2 cores)
+    python -m bench.run --full       # adds the 1,000,000-record check latency level
+    python -m bench.run --quick      # small sizes, for trying the harness
+    python -m bench.run --only e2e_bench,http_bench
+
+Each benchmark runs as its own process (``python -m bench.<name>``), so one
+that fails is reported and the others still run. The harness's own
+benchmarks are ``e2e_bench``, ``peer_spiff_bench``, ``check_latency_bench``
+and ``http_bench``; every other ``bench/*_bench.py`` present (the import,
+publicity search, event-to-stale and relay throughput benchmarks) is run too
+with its own defaults and its figures are reported again here, as it printed
+and wrote them. Output: ``bench/results/<timestamp>.json`` (every result in
+full) and ``bench/results/<timestamp>.md`` (the summary table, then each
+benchmark's own table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness
+
+OWN = ("e2e_bench", "peer_spiff_bench", "check_latency_bench", "http_bench")
+#: benchmarks of the platform and messaging areas, run when present
+KNOWN_OTHERS = ("import_bench", "publicity_search_bench", "event_to_stale_bench",
+                "relay_throughput_bench")
+PRESETS: dict[str, dict[str, list[str]]] = {
+    "quick": {"e2e_bench": ["--cases", "60", "--warmup", "5"],
+              "peer_spiff_bench": ["--cases", "40", "--warmup", "3"],
+              "check_latency_bench": ["--records", "2000,10000", "--samples", "200"],
+              "http_bench": ["--duration", "5", "--warmup", "1"]},
+    "default": {},
+    "full": {"check_latency_bench": ["--records", "10000,100000,1000000"]},
+}
+
+
+def discover() -> list[str]:
+    found = sorted(p.stem for p in (harness.ROOT / "bench").glob("*_bench.py"))
+    others = [n for n in KNOWN_OTHERS if n in found] + \
+        [n for n in found if n not in OWN and n not in KNOWN_OTHERS]
+    return [n for n in OWN if n in found] + others
+
+
+def run_one(name: str, extra: list[str], timeout: float) -> dict[str, Any]:
+    before = {p: p.stat().st_mtime for p in harness.RESULTS.glob("*.json")} \
+        if harness.RESULTS.exists() else {}
+    harness.log(f"run: {name} {' '.join(extra)}")
+    t0 = time.perf_counter()
+    try:
+        done = subprocess.run([sys.executable, "-m", f"bench.{name}", *extra], cwd=harness.ROOT,
+                              capture_output=True, text=True, timeout=timeout)
+        status, stdout, stderr = done.returncode, done.stdout, done.stderr
+    except subprocess.TimeoutExpired as exc:
+        status, stdout = -1, _text(exc.stdout)
+        stderr = _text(exc.stderr) + f"\ntimed out after {timeout:.0f}s"
+    elapsed = time.perf_counter() - t0
+    written = sorted(p for p in harness.RESULTS.glob("*.json")
+                     if p not in before or p.stat().st_mtime > before[p]) \
+        if harness.RESULTS.exists() else []
+    data = []
+    prefix = name.removesuffix("_bench") + "-"
+    for path in [p for p in written if p.name.startswith(prefix)]:
+        try:
+            data.append({"file": path.name, "result": json.loads(path.read_text())})
+        except (OSError, json.JSONDecodeError) as exc:
+            data.append({"file": path.name, "error": str(exc)})
+    harness.log(f"run: {name} {'ok' if status == 0 else f'FAILED ({status})'} in {elapsed:.0f}s")
+    return {"name": name, "args": extra, "exit_status": status, "seconds": elapsed,
+            "stdout": stdout, "stderr_tail": stderr[-4000:], "results": data}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value or ""
+
+
+def _result(run: dict[str, Any]) -> dict[str, Any] | None:
+    """The benchmark's own result: the last JSON named after it (``import_bench`` writes
+    ``import-<stamp>.json``) that appeared while it ran. Other people's runs may write
+    into the same folder meanwhile; their files are ignored."""
+    prefix = run.get("name", "").removesuffix("_bench") + "-"
+    for item in reversed(run.get("results", [])):
+        if "result" in item and item["file"].startswith(prefix):
+            return item["result"]
+    return None
+
+
+def summary_rows(runs: list[dict[str, Any]]) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    by_name = {run["name"]: run for run in runs}
+
+    def add(figure: str, value: Any, target: str = "", met: Any = "") -> None:
+        rows.append([figure, value, target, {True: "yes", False: "no"}.get(met, met)])
+
+    if (r := _result(by_name.get("e2e_bench", {"results": []}))) is not None:
+        add("e2e cases/s (apply -> check -> decide -> archive, RabbitMQ workers)",
+            r["creditcase"]["cases_per_s"])
+        add("e2e floor cases/s (same writes and confirmed publishes)", r["floor"]["cases_per_s"])
+        add("e2e / floor", r["ratio"], r["target"], r["met"])
+    if (r := _result(by_name.get("peer_spiff_bench", {"results": []}))) is not None:
+        add("creditcase cases/s, one process", r["creditcase"]["cases_per_s"])
+        add("SpiffWorkflow cases/s, one process", r["spiffworkflow"]["cases_per_s"])
+        add("creditcase / SpiffWorkflow", r["ratio"], r["target"], r["met"])
+    if (r := _result(by_name.get("check_latency_bench", {"results": []}))) is not None:
+        for level in r["levels"]:
+            target = "<= 10 ms" if level["records"] >= 1_000_000 else ""
+            met = level["check_ms"]["p99"] <= 10 if target else ""
+            add(f"check p50 / p99 ms at {level['records']:,} records",
+                f"{level['check_ms']['p50']:.2f} / {level['check_ms']['p99']:.2f}", target, met)
+            add(f"raw indexed find p50 / p99 ms at {level['records']:,} records",
+                f"{level['raw_find_ms']['p50']:.2f} / {level['raw_find_ms']['p99']:.2f}")
+        add("check p99 growth / raw find p99 growth",
+            f"x{r['check_p99_growth']:.2f} / x{r['raw_find_p99_growth']:.2f}",
+            "check <= raw", r["met_growth"])
+    if (r := _result(by_name.get("http_bench", {"results": []}))) is not None:
+        for name, e in r["endpoints"].items():
+            add(f"HTTP {name}: requests/s, p99 ms", f"{e['rps']:.0f}, {e['p99_ms']:.1f}")
+        add("HTTP read / bare", r["read_to_bare"], r["target"], r["met"])
+    for run in runs:
+        if run["name"] in OWN:
+            continue
+        r = _result(run)
+        if r is None:
+            add(f"{run['name']} (reported again)", "no result" if run["exit_status"] else "ok")
+            continue
+        for key, value in _figures(r):
+            add(f"{run['name']}: {key} (reported again)", value)
+    for run in runs:
+        if run["exit_status"] != 0:
+            add(f"{run['name']}", "FAILED", "", False)
+    return rows
+
+
+def _figures(result: dict[str, Any], limit: int = 12) -> list[tuple[str, Any]]:
+    """Numbers and verdicts of another area's result, flattened (``a.b.c``)."""
+    out: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k in ("machine", "finished_at", "benchmark"):
+                    continue
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        elif isinstance(value, (bool, int, float)) or (
+                isinstance(value, str) and prefix.rsplit(".", 1)[-1] in ("target", "met")):
+            out.append((prefix, value))
+
+    walk("", result)
+    return out
+
+
+def markdown(runs: list[dict[str, Any]], preset: str, started: str) -> str:
+    parts = [f"# Benchmark run {started} ({preset})", "",
+             f"Machine: {json.dumps(harness.machine(), ensure_ascii=False)}", "",
+             harness.table(summary_rows(runs), ["figure", "value", "target", "met"]), ""]
+    for run in runs:
+        parts += [f"## {run['name']}", "",
+                  f"`python -m bench.{run['name']} {' '.join(run['args'])}` -> exit "
+                  f"{run['exit_status']} in {run['seconds']:.0f}s", "", "```",
+                  run["stdout"].strip() or "(no output)"]
+        if run["exit_status"] != 0:
+            parts += ["--- stderr (tail) ---", run["stderr_tail"].strip()]
+        parts += ["```", ""]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_const", dest="preset", const="quick")
+    group.add_argument("--full", action="store_const", dest="preset", const="full")
+    parser.set_defaults(preset="default")
+    parser.add_argument("--only", default="", help="comma-separated benchmark names")
+    parser.add_argument("--skip", default="", help="comma-separated benchmark names")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per benchmark")
+    args = parser.parse_args(argv)
+    names = discover()
+    if args.only:
+        wanted = {n.strip().removesuffix(".py") for n in args.only.split(",") if n.strip()}
+        names = [n for n in names if n in wanted]
+    skip = {n.strip().removesuffix(".py") for n in args.skip.split(",") if n.strip()}
+    names = [n for n in names if n not in skip]
+    started = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    runs = [run_one(name, PRESETS[args.preset].get(name, []), args.timeout) for name in names]
+    harness.RESULTS.mkdir(parents=True, exist_ok=True)
+    body = {"run": started, "preset": args.preset, "machine": harness.machine(),
+            "summary": [dict(zip(("figure", "value", "target", "met"), row, strict=True))
+                        for row in summary_rows(runs)], "benchmarks": runs}
+    json_path = harness.RESULTS / f"{started}.json"
+    json_path.write_text(json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n")
+    md_path = harness.RESULTS / f"{started}.md"
+    md_path.write_text(markdown(runs, args.preset, started) + "\n")
+    print(harness.table(summary_rows(runs), ["figure", "value", "target", "met"]))
+    print(f"\nwritten {json_path}\nwritten {md_path}")
+    return 0 if all(run["exit_status"] == 0 for run in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
