@@ -591,7 +591,7 @@ def test_staffing_accepts_public_institutions_only(workflow, city, host):
         with pytest.raises(RuleViolation) as err:
             apply(workflow, city, "staffing", code)
         assert "须为事业单位" in err.value.errors["subject.code"][0]
-    case, check = checked(workflow, city, "staffing", UNIT)
+    _, check = checked(workflow, city, "staffing", UNIT)
     assert check.result["recommendation"]["outcome"] != "reject"
 
 
