@@ -68,6 +68,7 @@ from creditcase.core.accounts import (
 from creditcase.core.calendar import current_calendar
 from creditcase.core.cases import STATES, Case
 from creditcase.core.checks import CreditCheck
+from creditcase.core.db import BEIJING
 from creditcase.core.errors import RuleViolation
 from creditcase.core.ids import USCC_CHARSET, make_id_number, make_uscc
 from creditcase.core.lists import ListEntry, ListType, add_entry, add_months, ensure_catalogue
@@ -87,7 +88,6 @@ DIVISION = "410481"
 FIRST_DAY = dt.date(2025, 1, 2)
 LAST_DAY = dt.date(2026, 11, 20)
 MIN_SUBJECTS = 30
-BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 COURT = "舞钢市人民法院"
 
 STATE_LABELS = {"applied": "已受理", "checking": "核查中", "checked": "已核查",

@@ -15,12 +15,13 @@ from typing import Any
 
 import marshmallow as ma
 
+from creditcase.core.db import BEIJING
+
 RE_EXAMINATION = "周期性审验"
 ASSESSMENT_KINDS = ("评优评先", "等级评定", RE_EXAMINATION)
 #: what is assessed, after the policy's list (荣誉称号、纳税、信誉、商标等)
 SUBJECT_MATTERS = ("荣誉称号", "纳税", "信誉", "商标", "质量", "其他")
 FIRST_YEAR = 2000
-BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 
 def _text(max_length: int, label: str, *, required: bool = True) -> ma.fields.String:

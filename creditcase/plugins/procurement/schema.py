@@ -8,16 +8,16 @@ strings, because stored case data must never hold floats.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
 
+from creditcase.core.db import BEIJING
+
 #: 政府采购法第二十六条 and 政府采购竞争性磋商采购方式管理暂行办法
 PROCUREMENT_METHODS = ("公开招标", "邀请招标", "竞争性谈判", "竞争性磋商", "询价", "单一来源")
 #: China has no daylight saving time: Beijing time is UTC+8 all year.
-BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 
 def _text(max_length: int, label: str, *, required: bool = True) -> ma.fields.String:

@@ -15,9 +15,10 @@ from typing import Any
 
 import marshmallow as ma
 
+from creditcase.core.db import BEIJING
+
 SUPPORT_METHODS = ("无偿资助", "贷款贴息", "以奖代补", "先建后补", "风险补偿")
 FIRST_FUND_YEAR = 2000
-BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 
 def _text(max_length: int, label: str) -> ma.fields.String:

@@ -15,10 +15,11 @@ from typing import Any
 
 import marshmallow as ma
 
+from creditcase.core.db import BEIJING
+
 EXPORT_REFUND = "出口退税"
 INCENTIVE_TYPES = (EXPORT_REFUND, "小微企业减免", "高新技术企业", "研发费用加计扣除", "节能减排")
 FIRST_TAX_YEAR = 2000
-BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 
 
 def _yuan_positive(value: Decimal) -> None:

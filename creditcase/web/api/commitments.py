@@ -11,7 +11,6 @@ credit record that raises hits and measures like any other.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import marshmallow as ma
@@ -21,13 +20,13 @@ from marshmallow import validate as v
 
 from creditcase.core import commitments as core
 from creditcase.core import ids
-from creditcase.core.db import local_today
+from creditcase.core.db import BEIJING, local_today
 from creditcase.core.subjects import KINDS
 from creditcase.web.auth import current_principal, login_required
 from creditcase.web.schemas import PushOut
 
 #: China Standard Time, assumed for a signing time sent without an offset.
-CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
+
 
 blp = Blueprint("commitments", __name__, url_prefix="/api/v1",
                 description="信用承诺与自主申报 (credit commitments and self-declarations)")
@@ -52,7 +51,7 @@ class CommitmentIn(ma.Schema):
     text_version = ma.fields.String(required=True, validate=v.Length(max=200), metadata={
         "description": "the version of the commitment text signed"})
     text = ma.fields.String(load_default="", validate=v.Length(max=20_000))
-    signed_at = ma.fields.AwareDateTime(required=True, default_timezone=CHINA, metadata={
+    signed_at = ma.fields.AwareDateTime(required=True, default_timezone=BEIJING, metadata={
         "description": "without an offset, China Standard Time (UTC+8)"})
     signatory = ma.fields.String(load_default="", validate=v.Length(max=100))
     public = ma.fields.Boolean(load_default=True, metadata={"description": "公开承诺"})
