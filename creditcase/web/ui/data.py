@@ -37,8 +37,8 @@ from creditcase.web.schemas import (
     RecordOut,
     ReportOut,
 )
-from creditcase.web.ui.common import BEIJING as _BEIJING
 from creditcase.web.ui.common import (
+    BEIJING,
     as_date,
     as_datetime,
     login_required,
@@ -67,14 +67,14 @@ def _record_scope() -> dict[str, Any]:
 def publicity_timeliness(record: dict[str, Any]) -> str:
     """``on_time``, ``late`` (published after the deadline), ``overdue`` (not published,
     deadline passed), ``pending`` or ``n/a``."""
-    if record.get("kind") not in PUBLICITY_KINDS:
+    if record.get("kind") not in PUBLICITY_KINDS or record.get("publicity_state") == "not_applicable":
         return "n/a"
     due = as_date(record.get("publication_due"))
     published = as_datetime(record.get("published_at"))
     if published is not None:
         if due is None:
             return "on_time"
-        return "on_time" if published.astimezone(_BEIJING).date() <= due else "late"
+        return "on_time" if published.astimezone(BEIJING).date() <= due else "late"
     if due is not None and due < today():
         return "overdue"
     return "pending"

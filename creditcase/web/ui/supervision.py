@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from bson import ObjectId
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 
@@ -190,8 +191,6 @@ def _feedback_complete(decision: dict[str, Any], measure_codes: list[str]) -> bo
 
 
 def _check_measures(check_ids: list[str]) -> dict[str, list[str]]:
-    from bson import ObjectId
-
     wanted = [ObjectId(i) for i in check_ids if ObjectId.is_valid(i)]
     out: dict[str, list[str]] = {}
     for raw in CreditCheck.objects(pk__in=wanted).only("result.measures").as_pymongo():
@@ -235,6 +234,8 @@ def compute_stats(who: Principal, period: Period) -> Stats:
     record_scope = {"source_department": scope["department"]} if scope else {}
     records = CreditRecord.objects(__raw__={
         **record_scope, "kind": {"$in": sorted(PUBLICITY_KINDS)},
+        # records the rules keep private (e.g. 轻微 penalties) have no deadline to meet
+        "publicity_state": {"$ne": "not_applicable"},
         **_in_period(period, "decision_date", dates=True)}) \
         .only("source_department", "publication_due", "published_at").as_pymongo()
     for raw in records:
@@ -342,8 +343,6 @@ def feedback_report(who: Principal, period: Period) -> tuple[list[FeedbackRow],
     """Per list issuer and measure: how often the check raised it in decisions of the
     period, how often it was applied, and why it was not. A measure raised by hits of
     several issuers counts once for each of them."""
-    from bson import ObjectId
-
     scope = who.department_filter()
     decided = list(Case.objects(__raw__={**scope, **_in_period(period, "decision.decided_at"),
                                          "decision": {"$ne": None}})
