@@ -48,6 +48,8 @@ class Domain:
     max_check_age: ClassVar[dt.timedelta] = dt.timedelta(days=30)
     #: version of this domain's rules, stamped on every decision
     rule_version: ClassVar[str] = "1"
+    #: measure code -> binding this domain's policy fixes, whatever the catalogue says
+    pinned_bindings: ClassVar[dict[str, str]] = {}
 
     def subject_errors(self, kind: str, code: str) -> dict[str, list[str]]:
         """Field errors when this domain refuses the subject beyond its kind (e.g. only
@@ -60,8 +62,8 @@ class Domain:
         return []
 
     def binding(self, measure_code: str, default: str) -> str:
-        """Binding of a measure in this domain; the catalogue's unless overridden."""
-        return default
+        """Binding of a measure in this domain: pinned by the domain, else the catalogue's."""
+        return self.pinned_bindings.get(measure_code, default)
 
     def recommend(self, result: CheckResult) -> Recommendation:
         """Map a check result to a recommendation for the handler."""

@@ -49,11 +49,7 @@ class AwardsDomain(Domain):
     requires_report = False
     max_check_age = dt.timedelta(days=30)
     rule_version = "2026.1"
-
-    def binding(self, measure_code: str, default: str) -> str:
-        if measure_code == AWARD_BAR_MEASURE:
-            return "MANDATORY"
-        return default
+    pinned_bindings = {AWARD_BAR_MEASURE: "MANDATORY"}
 
     def recommend(self, result: CheckResult) -> Recommendation:
         base = super().recommend(result)

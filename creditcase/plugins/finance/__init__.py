@@ -62,11 +62,7 @@ class FinanceDomain(Domain):
     requires_report = True
     max_check_age = dt.timedelta(days=30)
     rule_version = "2026.1"
-
-    def binding(self, measure_code: str, default: str) -> str:
-        if measure_code == FINANCE_BAR_MEASURE:
-            return "MANDATORY"
-        return default
+    pinned_bindings = {FINANCE_BAR_MEASURE: "MANDATORY"}
 
     def recommend(self, result: CheckResult) -> Recommendation:
         base = super().recommend(result)

@@ -68,11 +68,7 @@ class FoodDrugDomain(Domain):
     requires_report = True
     max_check_age = dt.timedelta(days=7)
     rule_version = "2026.1"
-
-    def binding(self, measure_code: str, default: str) -> str:
-        if measure_code == TENDER_BAR_MEASURE:
-            return "MANDATORY"
-        return default
+    pinned_bindings = {TENDER_BAR_MEASURE: "MANDATORY"}
 
     def recommend(self, result: CheckResult) -> Recommendation:
         base = super().recommend(result)

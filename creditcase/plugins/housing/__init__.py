@@ -47,11 +47,7 @@ class HousingDomain(Domain):
     required_channels = RECORD_CHANNELS
     requires_report = False
     rule_version = "2026.1"
-
-    def binding(self, measure_code: str, default: str) -> str:
-        if measure_code == REVIEW_MEASURE:
-            return "MANDATORY"
-        return default
+    pinned_bindings = {REVIEW_MEASURE: "MANDATORY"}
 
     def before_decision(self, case: Case, check: CreditCheck, decision: Decision) -> list[str]:
         reasons = super().before_decision(case, check, decision)

@@ -47,11 +47,7 @@ class LandDomain(Domain):
     required_channels = ("records", "lists", "reports")
     requires_report = False
     rule_version = "2026.1"
-
-    def binding(self, measure_code: str, default: str) -> str:
-        if measure_code == REVIEW_MEASURE:
-            return "DISCRETIONARY"
-        return default
+    pinned_bindings = {REVIEW_MEASURE: "DISCRETIONARY"}
 
     def recommend(self, result: CheckResult) -> Recommendation:
         mandatory = [m for m in result.measures

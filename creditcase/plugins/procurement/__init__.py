@@ -59,11 +59,7 @@ class ProcurementDomain(Domain):
     requires_report = False
     max_check_age = dt.timedelta(days=7)
     rule_version = "2026.1"
-
-    def binding(self, measure_code: str, default: str) -> str:
-        if measure_code == REJECTION_MEASURE:
-            return "MANDATORY"
-        return default
+    pinned_bindings = {REJECTION_MEASURE: "MANDATORY"}
 
     def recommend(self, result: CheckResult) -> Recommendation:
         base = super().recommend(result)

@@ -61,11 +61,7 @@ class StateAssetsDomain(Domain):
     requires_report = False
     max_check_age = dt.timedelta(days=15)
     rule_version = "2026.1"
-
-    def binding(self, measure_code: str, default: str) -> str:
-        if measure_code == TRANSFEREE_BAR_MEASURE:
-            return "MANDATORY"
-        return default
+    pinned_bindings = {TRANSFEREE_BAR_MEASURE: "MANDATORY"}
 
     def recommend(self, result: CheckResult) -> Recommendation:
         base = super().recommend(result)

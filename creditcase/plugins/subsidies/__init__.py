@@ -48,11 +48,7 @@ class SubsidiesDomain(Domain):
     requires_report = False
     max_check_age = dt.timedelta(days=30)
     rule_version = "2026.1"
-
-    def binding(self, measure_code: str, default: str) -> str:
-        if measure_code == FUND_BAR_MEASURE:
-            return "MANDATORY"
-        return default
+    pinned_bindings = {FUND_BAR_MEASURE: "MANDATORY"}
 
     def before_decision(self, case: Case, check: CreditCheck, decision: Decision) -> list[str]:
         reasons = super().before_decision(case, check, decision)

@@ -41,7 +41,7 @@ from creditcase.core.lists import (
 from creditcase.core.subjects import identify
 from creditcase.web.auth import current_principal, login_required
 from creditcase.web.context import plugin_host
-from creditcase.web.schemas import ListEntryIn, MeasureQuery, ReasonIn
+from creditcase.web.schemas import ListEntryIn, MeasureOut, MeasureQuery, ReasonIn
 
 blp = Blueprint("lists", __name__, url_prefix="/api/v1",
                 description="红黑名单与联合奖惩措施 (red and black lists, measures)")
@@ -164,19 +164,7 @@ class MeasureDeactivateIn(ma.Schema):
     expected_version = ma.fields.Integer(allow_none=True, load_default=None)
 
 
-class MeasureDetailOut(ma.Schema):
-    code = ma.fields.String()
-    kind = ma.fields.String()
-    binding = ma.fields.String()
-    effect = ma.fields.String()
-    text_zh = ma.fields.String()
-    text_en = ma.fields.String()
-    legal_basis = ma.fields.String()
-    basis_list_version = ma.fields.String()
-    domains = ma.fields.List(ma.fields.String())
-    triggers = ma.fields.List(ma.fields.String())
-    active = ma.fields.Boolean()
-    enforceable = ma.fields.Boolean(metadata={"description": "active and with a legal basis"})
+class MeasureDetailOut(MeasureOut):
     status = ma.fields.String(metadata={"description": "enforceable, draft (no legal basis: "
                                                        "never enforced) or inactive"})
     deactivated_reason = ma.fields.String(allow_none=True)

@@ -16,7 +16,6 @@ Two blueprints:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -28,9 +27,9 @@ from marshmallow import validate as v
 
 from creditcase.core import ids
 from creditcase.core import objections as core
-from creditcase.core.accounts import Principal
 from creditcase.core.db import local_today
 from creditcase.web import limits
+from creditcase.web.api.steps import step_registrar
 from creditcase.web.auth import current_principal, login_required
 from creditcase.web.context import current_runtime
 
@@ -262,25 +261,7 @@ class ObjectionView(MethodView):
         return core.get_for(current_principal(), objection_id)
 
 
-def _step(path: str, summary: str, description: str, schema: type[ma.Schema],
-          call: Callable[[Principal, str, dict[str, Any]], core.Objection]) -> None:
-    """Register ``POST /objections/{id}/{path}`` that performs one step."""
-
-    class StepView(MethodView):
-        @login_required()
-        @blp.doc(summary=summary, description=description)
-        @blp.arguments(schema)
-        @blp.response(200, ObjectionOut)
-        @blp.alt_response(403, response="FORBIDDEN")
-        @blp.alt_response(404, response="NOT_FOUND")
-        @blp.alt_response(409, response="CONFLICT")
-        @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-        def post(self, body: dict[str, Any], objection_id: str) -> core.Objection:
-            return call(current_principal(), objection_id, body)
-
-    name = "".join(part.title() for part in path.split("-"))
-    StepView.__name__ = StepView.__qualname__ = f"Objection{name}View"
-    blp.route(f"/<string:objection_id>/{path}", endpoint=StepView.__name__)(StepView)
+_step = step_registrar(blp, view_prefix="Objection", id_param="objection_id", response=ObjectionOut)
 
 
 _step("accept", "受理 (accept; the record is marked disputed)",

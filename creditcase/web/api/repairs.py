@@ -12,7 +12,6 @@ subject's grade. Each step is a call into :mod:`creditcase.core.repairs`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -22,8 +21,8 @@ from marshmallow import validate as v
 
 from creditcase.core import ids
 from creditcase.core import repairs as core
-from creditcase.core.accounts import Principal
 from creditcase.core.db import local_today
+from creditcase.web.api.steps import step_registrar
 from creditcase.web.auth import current_principal, login_required
 
 blp = Blueprint("repairs", __name__, url_prefix="/api/v1/repairs",
@@ -166,25 +165,7 @@ class RepairView(MethodView):
                                  expected_version=expected)
 
 
-def _step(path: str, summary: str, description: str, schema: type[ma.Schema],
-          call: Callable[[Principal, str, dict[str, Any]], core.RepairApplication]) -> None:
-    """Register ``POST /repairs/{id}/{path}`` that performs one step."""
-
-    class StepView(MethodView):
-        @login_required()
-        @blp.doc(summary=summary, description=description)
-        @blp.arguments(schema)
-        @blp.response(200, RepairOut)
-        @blp.alt_response(403, response="FORBIDDEN")
-        @blp.alt_response(404, response="NOT_FOUND")
-        @blp.alt_response(409, response="CONFLICT")
-        @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-        def post(self, body: dict[str, Any], application_id: str) -> core.RepairApplication:
-            return call(current_principal(), application_id, body)
-
-    name = "".join(part.title() for part in path.split("-"))
-    StepView.__name__ = StepView.__qualname__ = f"Repair{name}View"
-    blp.route(f"/<string:application_id>/{path}", endpoint=StepView.__name__)(StepView)
+_step = step_registrar(blp, view_prefix="Repair", id_param="application_id", response=RepairOut)
 
 
 _step("submit", "提交 (submit the draft)",
