@@ -27,7 +27,9 @@ Every consumer follows the same rules (design §6):
 
 ``memory://`` has no dead-lettering, so there the consumer publishes a copy to the
 dead-letter exchange itself (with the ``x-first-death-*`` headers RabbitMQ would
-add) and acknowledges the original.
+add) and acknowledges the original. Nor does it hand back what a closed channel
+had not acknowledged: its broker lives and dies with the process, so a message
+is redelivered there only when a consumer requeues it.
 
 Stopping (``should_stop``) lets the message in hand finish; before its
 acknowledgement the consumer cancels its subscription, so the broker pushes
@@ -310,7 +312,14 @@ class BaseConsumer(ConsumerMixin):
             self.invalid(message, body, exc)
             return
         key, generation = message_key(message), replays(message)
-        attempt = self.delivery_attempt(message, key, generation)
+        try:
+            attempt = self.delivery_attempt(message, key, generation)
+        except TRANSIENT_ERRORS as exc:
+            # no database: no count, and no work either; hand it back untouched
+            log.warning("%s: cannot count deliveries of event %s, requeued: %s", self.name,
+                        event_id_of(body, message), exc)
+            message.requeue()
+            return
         if attempt > self.max_deliveries:
             log.error("%s: event %s delivered %d times (limit %d), dead-lettered", self.name,
                       event_id_of(body, message), attempt, self.max_deliveries)
@@ -335,14 +344,16 @@ class BaseConsumer(ConsumerMixin):
                 return count + 1
         if not _redelivered(message):
             return 1
+        started, failures = time.monotonic(), 0
         while True:
             try:
                 return 1 + DeliveryCount.bump(self.name, key, generation)
-            except TRANSIENT_ERRORS as exc:
-                # cannot count without the database, and cannot work without it either
-                log.warning("%s: cannot count deliveries (%s); waiting", self.name, exc)
-                if self.stop_event.wait(self.retry_delay) or self.should_stop:
+            except TRANSIENT_ERRORS:
+                failures += 1
+                pause = topology.backoff(failures, self.retry_delay, 5.0)
+                if self.should_stop or time.monotonic() - started + pause > self.transient_hold:
                     raise
+                self.stop_event.wait(pause)
 
     def _forget(self, key: str, generation: int, attempt: int) -> None:
         if attempt > 1 and not self.broker_counts:

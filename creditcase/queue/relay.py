@@ -10,9 +10,9 @@ once:
    with every batch; other relays are standbys that take the lease over once
    it has run out (``lease_seconds``, 15 s by default, so a dead relay's events
    wait at most that long). A relay that stops cleanly gives the lease back at
-   once. One lease write per batch, rather than a claim written on every entry,
-   keeps the database work per message to one read and one write, which is what
-   bounds the relay's throughput.
+   once. A write or two on the lease per batch, rather than a claim written on
+   every entry, keeps the database work per message to one read and one write,
+   which is what bounds the relay's throughput.
 2. *Publish* a batch of unsent entries, oldest first (entries backing off after
    a failure are skipped until their time), each CloudEvent body as JSON,
    ``content_type="application/json"`` (a structured CloudEvent that every AMQP

@@ -15,12 +15,17 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import re
+import shutil
+import subprocess
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import kombu
 import marshmallow as ma
@@ -226,7 +231,6 @@ def read_event_log(conn: kombu.Connection, since: dt.datetime, ids: set[str],
 def load_pika_example():
     """``docs/examples/pika_consumer.py``, imported from its file."""
     import importlib.util
-    from pathlib import Path
 
     path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "pika_consumer.py"
     spec = importlib.util.spec_from_file_location("pika_consumer_example", path)
@@ -624,11 +628,37 @@ class TestMemory(QueueContract):
         return dataclasses.replace(settings, amqp_url=None)
 
 
+@pytest.fixture(scope="session")
+def private_vhost_url(_rabbitmq_status: tuple[str, str | None]) -> Iterator[str | None]:
+    """The test broker in a virtual host of this session, so that test runs sharing the
+    broker never consume each other's messages; ``None`` without ``rabbitmqctl``."""
+    url, problem = _rabbitmq_status
+    if problem or shutil.which("rabbitmqctl") is None:
+        yield None
+        return
+    parsed = kombu.Connection(url)
+    vhost = f"creditcase-test-{uuid.uuid4().hex[:8]}"
+    created = subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], capture_output=True,
+                             check=False, timeout=120)
+    if created.returncode != 0:
+        yield None
+        return
+    try:
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, parsed.userid, ".*",
+                        ".*", ".*"], capture_output=True, check=True, timeout=120)
+        yield (f"amqp://{quote(parsed.userid, safe='')}:{quote(parsed.password, safe='')}@"
+               f"{parsed.hostname}:{parsed.port or 5672}/{quote(vhost, safe='')}")
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True,
+                       check=False, timeout=120)
+
+
 @pytest.mark.rabbitmq
 class TestRabbitMQ(QueueContract):
     @pytest.fixture
-    def broker_settings(self, settings: Settings, rabbitmq_url: str) -> Settings:
-        return dataclasses.replace(settings, amqp_url=rabbitmq_url)
+    def broker_settings(self, settings: Settings, rabbitmq_url: str,
+                        private_vhost_url: str | None) -> Settings:
+        return dataclasses.replace(settings, amqp_url=private_vhost_url or rabbitmq_url)
 
     def test_background_threads_only_in_embedded_mode_unless_forced(self, mq: Broker):
         assert start_background(mq.runtime, threading.Event()) == []
@@ -842,7 +872,8 @@ class TestRabbitMQ(QueueContract):
         example = load_pika_example()
         url = mq.conn
         params = example.connection_parameters(
-            f"amqp://{url.userid}:{url.password}@{url.hostname}:{url.port or 5672}/%2F")
+            f"amqp://{url.userid}:{url.password}@{url.hostname}:{url.port or 5672}/"
+            f"{quote(url.virtual_host, safe='')}")
         queue = unique("pika-example")
         ledger = tmp_path / "events.sqlite3"
         connection = example.pika.BlockingConnection(params)
@@ -963,3 +994,62 @@ def test_connection_options(settings: Settings):
     memory = topology.connection(dataclasses.replace(settings, amqp_url=None))
     assert "confirm_publish" not in memory.transport_options
     assert memory.transport_options["max_retries"] == topology.CONNECTION_RETRY["max_retries"]
+
+
+# -- the documented contract ----------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+
+
+def documented_examples() -> dict[str, dict]:
+    """The JSON examples of docs/events.md, by event type."""
+    blocks = re.findall(r"```json\n(.*?)```", DOCS.read_text("utf-8"), flags=re.S)
+    examples = [json.loads(block) for block in blocks]
+    return {example["type"]: example for example in examples}
+
+
+def test_every_emitted_event_type_is_documented():
+    text = DOCS.read_text("utf-8")
+    documented = set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)+)`", text))
+    literal, families = set(), set()
+    for path in (Path(__file__).resolve().parents[2] / "creditcase").rglob("*.py"):
+        source = path.read_text("utf-8")
+        literal |= set(re.findall(r"outbox\.emit\(\s*uow,\s*\"([a-z_.]+)\"", source))
+        families |= set(re.findall(r"outbox\.emit\(\s*uow,\s*f\"([a-z_]+)\.\{", source))
+    assert literal, "no emitted events found: has outbox.emit changed?"
+    assert literal - documented == set()
+    for family in families:
+        assert any(key.startswith(f"{family}.") for key in documented), family
+    for key in topology.STALE_MARKER_KEYS:
+        assert key in documented
+
+
+def test_documented_examples_have_the_fields_the_code_emits(workflow, city):
+    case = workflow.apply(city.handler, domain="msgtest", matter="测试采购项目",
+                          subject={"code": USCC, "name": "舞钢测试建设有限公司"},
+                          data={"project": "WG-2026-001"})
+    run_pending_checks(workflow)
+    records.push_record(city.provider, record_values("舞应急罚〔2026〕31号"))
+    workflow.subject_changed(USCC, "新增信用记录 舞应急罚〔2026〕31号", serious=False)
+    run_pending_checks(workflow)
+    workflow.decide(city.handler, str(case.pk), outcome="approved",
+                    feedback=[{"measure": m["code"], "applied": True}
+                              for m in workflow.latest_check(Case.objects(pk=case.pk).first())
+                              .measures])
+    workflow.archive(city.handler, str(case.pk))
+    other = workflow.apply(city.handler, domain="msgtest", matter="测试采购项目",
+                           subject={"code": OTHER_USCC, "name": "另一测试公司"},
+                           data={"project": "WG-2026-002"})
+    workflow.withdraw(city.handler, str(other.pk), "申请人撤回")
+    examples = documented_examples()
+    emitted = {entry.body["type"]: entry.body for entry in OutboxEntry.objects}
+    checked = set()
+    for event_type, body in emitted.items():
+        example = examples.get(event_type)
+        assert example is not None, f"{event_type} has no example in docs/events.md"
+        assert set(example) == set(body), event_type
+        assert set(example["data"]) == set(body["data"]), event_type
+        checked.add(event_type)
+    assert {f"cn.creditcase.{key}" for key in ("case.applied", "case.checked", "case.stale",
+                                               "case.decided", "case.archived", "case.withdrawn",
+                                               "record.created", "check.requested")} <= checked
