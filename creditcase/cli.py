@@ -118,7 +118,8 @@ def serve(host: str | None, port: int | None, threads: int) -> None:
 
 @main.command()
 def worker() -> None:
-    """Consume check requests from RabbitMQ (SIGTERM finishes the message in hand)."""
+    """Consume check requests and run the stale marker on RabbitMQ (SIGTERM finishes the
+    message in hand)."""
     from creditcase.queue.worker import run_worker
 
     settings = _settings()

@@ -281,6 +281,8 @@ class WorkflowService:
         case = Case.objects(pk=case_id).first()
         if case is None or case.state not in ("checking", "checked", "stale"):
             return False
+        if case.state == "stale" and case.stale_reason == reason:
+            return True  # the same change seen twice: its re-check is already queued
         request_id = str(uuid.uuid4())
         case.state, case.stale_reason, case.check_request_id = "stale", reason, request_id
         case.updated_at = utcnow()

@@ -76,11 +76,14 @@ def run_worker(runtime: Runtime, stop_event: threading.Event) -> None:
     marker = StaleMarker(runtime, stop_event)
     topology.declare_all(worker.connection, runtime.settings)
 
+    failures: list[BaseException] = []
+
     def run_marker() -> None:
         try:
             marker.run()
-        except Exception:  # run() only returns on stop; anything else must end the process
+        except BaseException as exc:  # run() only returns on stop; anything else ends the process
             log.exception("stale marker stopped by an error")
+            failures.append(exc)
             stop_event.set()
         finally:
             marker.connection.release()
@@ -93,3 +96,5 @@ def run_worker(runtime: Runtime, stop_event: threading.Event) -> None:
         stop_event.set()
         thread.join()
         worker.connection.release()
+    if failures:
+        raise RuntimeError("the stale marker stopped by an error") from failures[0]
