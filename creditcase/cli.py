@@ -324,18 +324,17 @@ def users_create(name: str, roles: tuple[str, ...], department: str, password: s
         click.echo(accounts.issue_token(user, label="cli"))
 
 
-from creditcase.commands.queue_ops import dlq  # noqa: E402
+def _register_command_groups() -> None:
+    """Groups that live in ``creditcase.commands``, one module per area."""
+    from creditcase.commands.importing import import_group, publicity_group
+    from creditcase.commands.platform import platform
+    from creditcase.commands.queue_ops import dlq
 
-main.add_command(dlq)
+    for group in (import_group, publicity_group, platform, dlq):
+        main.add_command(group)
 
-from creditcase.commands.importing import import_group, publicity_group  # noqa: E402
 
-main.add_command(import_group)
-main.add_command(publicity_group)
-
-from creditcase.commands.platform import platform  # noqa: E402
-
-main.add_command(platform)
+_register_command_groups()
 
 
 if __name__ == "__main__":  # pragma: no cover
