@@ -53,7 +53,7 @@ __all__ = [
 
 FORMATS = (".csv", ".json", ".xlsx")
 #: Columns besides the national codes (lower case, as in the platform API).
-PLATFORM_COLUMNS = ("severity", "publish", "publish_minor", "sector", "state")
+PLATFORM_COLUMNS = ("severity", "publish", "publish_minor", "sector", "state", "type_severities")
 REPORT_COLUMNS = ("row", "doc_no", "field", "rule", "message")
 DEFAULT_BATCH = 1000
 
@@ -158,8 +158,9 @@ def _column(name: Any) -> str:
     return text.lower() if text.lower() in PLATFORM_COLUMNS else text.upper()
 
 
-def _check_header(columns: Sequence[str], kind: str | None) -> str:
-    """The kind of record the columns describe; refuses unknown or mixed columns."""
+def _check_header(columns: Sequence[str], kind: str | None, severity: str | None = None) -> str:
+    """The kind of record the columns describe; refuses unknown, repeated or mixed
+    columns and missing required ones (no row could be valid without them)."""
     national = [c for c in columns if c not in PLATFORM_COLUMNS]
     prefixes = {c[:3] for c in national if c[:3] in ("XK_", "CF_")}
     if len(prefixes) > 1:
@@ -182,6 +183,12 @@ def _check_header(columns: Sequence[str], kind: str | None) -> str:
                             f"not a {kind} field code"]
     if duplicates:
         errors.setdefault("header", []).append(f"duplicate: {', '.join(duplicates)}")
+    missing = [c for c in records.required_fields(kind)
+               if c not in columns and not (c == "severity" and severity)]
+    if missing:
+        hint = " (or give a default with --severity)" if "severity" in missing else ""
+        errors.setdefault("header", []).append(
+            f"required: the columns {', '.join(missing)} are missing{hint}")
     if errors:
         raise ImportRefused("the header has columns that cannot be imported", errors=errors)
     return kind
@@ -312,7 +319,8 @@ def write_report(path: Path, errors: Sequence[RowError]) -> None:
             writer.writerow((error.row, error.doc_no, error.field, error.rule, error.message))
 
 
-def _load_row(values: dict[str, Any], kind: str, severity: str | None) -> dict[str, Any]:
+def _load_row(values: dict[str, Any], kind: str, severity: str | None,
+              columns: frozenset[str]) -> dict[str, Any]:
     if "_not_an_object" in values:
         raise RuleViolation("not an object", errors={"_schema": ["type: each item is an object"]})
     if "_extra_cells" in values:
@@ -320,7 +328,7 @@ def _load_row(values: dict[str, Any], kind: str, severity: str | None) -> dict[s
             "columns: the row has more cells than the header"]})
     if severity and not values.get("severity"):
         values = {**values, "severity": severity}
-    return records.load_record(values, kind=kind)
+    return records.load_record(values, kind=kind, columns=columns)
 
 
 def import_records(principal: Principal, path: Path, *, department: str | None = None,
@@ -353,7 +361,8 @@ def import_records(principal: Principal, path: Path, *, department: str | None =
             raise RuleViolation(f"unknown severity {severity}",
                                 errors={"severity": ["one_of: minor, general, serious"]})
     header, total, rows = read_rows(path)
-    kind = _check_header(header, kind)
+    kind = _check_header(header, kind, severity)
+    columns = frozenset(header) | ({"severity"} if severity else frozenset())
     if started:
         started(total)
     summary = ImportSummary(path=path, kind=kind, department=department)
@@ -399,7 +408,7 @@ def import_records(principal: Principal, path: Path, *, department: str | None =
                 summary.rows += 1
                 doc_no = str(values.get(doc_key) or "").strip()
                 try:
-                    batch.append(_load_row(values, kind, severity))
+                    batch.append(_load_row(values, kind, severity, columns))
                     batch_rows.append((row, doc_no))
                 except RuleViolation as exc:
                     summary.failed += 1

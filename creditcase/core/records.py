@@ -27,6 +27,7 @@ Publicity (deadline, regime, period) is computed by :mod:`creditcase.core.public
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -42,7 +43,7 @@ import mongoengine as me
 from bson import ObjectId
 from marshmallow import validate as v
 
-from creditcase.core import audit, ids, outbox, publicity, reports
+from creditcase.core import audit, grades, ids, outbox, publicity, reports
 from creditcase.core.accounts import Principal
 from creditcase.core.calendar import WorkingCalendar, current_calendar
 from creditcase.core.db import UnitOfWork, utcnow
@@ -323,15 +324,37 @@ class Uscc(ma.fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         if not isinstance(value, str):
             raise ma.ValidationError(_rule("type", "expected an 18-character code"))
-        if ids.normalize(value) == ids.ABSENT_USCC:
+        normal, problem = _checked_uscc(value)
+        if normal == ids.ABSENT_USCC:
             if self.allow_absent:
                 return None
             raise ma.ValidationError(_rule(
                 "placeholder", f"{ids.ABSENT_USCC} marks an absent code; this field is required"))
-        try:
-            return ids.validate_uscc(value)
-        except ids.IdentityCodeError as exc:
-            raise ma.ValidationError(_rule(exc.rule, exc.message)) from None
+        if problem:
+            raise ma.ValidationError(problem)
+        return normal
+
+
+@functools.lru_cache(maxsize=65_536)
+def _checked_uscc(value: str) -> tuple[str, str | None]:
+    """``(normalised code, None)`` or ``(input, "rule: message")``. Cached: files repeat
+    the same authority and subject codes on many rows (a soft-check warning is logged
+    once per code)."""
+    if ids.normalize(value) == ids.ABSENT_USCC:
+        return ids.ABSENT_USCC, None
+    try:
+        return ids.validate_uscc(value), None
+    except ids.IdentityCodeError as exc:
+        return value, _rule(exc.rule, exc.message)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _identified(code: str, kind: str | None) -> tuple[str, str] | RuleViolation:
+    """:func:`creditcase.core.subjects.identify`, cached (the error returned, not raised)."""
+    try:
+        return identify(code, kind, field="subject_code")
+    except RuleViolation as exc:
+        return exc
 
 
 class Severity(ma.fields.String):
@@ -343,6 +366,18 @@ class Severity(ma.fields.String):
         if text not in SEVERITIES:
             raise ma.ValidationError(_rule("one_of", "must be one of minor, general, serious "
                                                      "(轻微, 一般, 严重)"))
+        return text
+
+
+class Sector(ma.fields.String):
+    """A sector code (special_equipment, work_safety, fire_safety) or its Chinese name."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = _clean_text(super()._deserialize(value, attr, data, **kwargs))
+        text = {zh: code for code, zh in SECTORS.items()}.get(text, text)
+        if text not in SECTORS:
+            raise ma.ValidationError(_rule("one_of", "must be one of " + ", ".join(
+                f"{code} {zh}" for code, zh in SECTORS.items())))
         return text
 
 
@@ -437,7 +472,7 @@ def _extra_fields(kind: str) -> dict[str, ma.fields.Field]:
         "severity": Severity(required=kind == "penalty"),
         "publish": Flag(load_default=True),
         "publish_minor": Flag(load_default=False),
-        "sector": NationalText(validate=_one_of(SECTORS), allow_none=True),
+        "sector": Sector(allow_none=True),
         "type_severities": ma.fields.Dict(keys=NationalText(validate=_one_of(PENALTY_CATEGORIES)),
                                           values=Severity()),
         "state": NationalText(validate=_one_of(PUSHED_STATES), load_default="active"),
@@ -585,7 +620,9 @@ def _penalty_fields() -> dict[str, ma.fields.Field]:
         "CF_WFXW": _text(required=True),
         "CF_SY": _text(required=True),
         "CF_YJ": _text(required=True),
-        "CF_CFLB": Categories(PENALTY_CATEGORIES, required=True),
+        "CF_CFLB": Categories(PENALTY_CATEGORIES, required=True, metadata={
+            "type": "string", "description": "处罚类别, one or more of " + "、".join(
+                PENALTY_CATEGORIES) + "; a list, or text separated by ; ； , ， 、"}),
         "CF_NR": _text(required=True),
         "CF_NR_FK": Amount(),
         "CF_NR_WFFF": Amount(),
@@ -624,7 +661,7 @@ class RecordSchema(_Drop, ma.Schema):
         "description": "licences and penalties: publish now (default) or later (POST .../publish)"})
     publish_minor = Flag(load_default=False, metadata={
         "description": "publish a 轻微 penalty the rules keep private (from 2026-04-01, ≤ 3 months)"})
-    sector = NationalText(validate=_one_of(SECTORS), allow_none=True, load_default=None)
+    sector = Sector(allow_none=True, load_default=None)
     state = NationalText(validate=_one_of(PUSHED_STATES), load_default="active")
     title = _text(500, required=True)
     content = NationalText(load_default="", validate=v.Length(max=TEXT_MAX))
@@ -652,6 +689,10 @@ class RecordSchema(_Drop, ma.Schema):
     @ma.validates_schema(skip_on_field_errors=False)
     def _rules(self, data: dict[str, Any], **kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
+        for code, value in (data.get("fields") or {}).items():
+            problem = _generic_field_problem(code, value)
+            if problem:
+                errors[f"fields.{code}"] = [problem]
         if data.get("kind") == "penalty" and not data.get("severity"):
             errors["severity"] = [_rule("required", "a penalty needs its severity "
                                                     "(minor 轻微, general 一般, serious 严重)")]
@@ -659,6 +700,31 @@ class RecordSchema(_Drop, ma.Schema):
         _not_future(errors, data, "decision_date")
         if errors:
             raise ma.ValidationError(errors)
+
+
+#: National fields whose values are checked in the generic form's ``fields`` too (the
+#: subject's own codes are not: in the generic form ``subject_code`` identifies it).
+_TYPED_CODES = frozenset({
+    "XK_XDR_LB", "CF_XDR_LB", "XK_XKLB", "XK_ZT", "CF_CFLB", "CF_NR_FK", "CF_NR_WFFF",
+    "XK_JDRQ", "XK_YXQZ", "XK_YXQZI", "CF_JDRQ", "CF_YXQ", "CF_GSJZQ", "XK_XKJGDM",
+    "XK_LYDWDM", "CF_CFJGDM", "CF_SJLYDM"})
+
+
+def _generic_field_problem(code: str, value: Any) -> str | None:
+    """The rule a national field given in the generic form's ``fields`` breaks, if any
+    (absent values and the ``00000000000000000X`` placeholder are allowed there)."""
+    if code not in _TYPED_CODES or value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    declared = (LicenceSchema if code.startswith("XK_") else PenaltySchema)._declared_fields
+    field = declared[code]
+    if isinstance(field, Uscc):
+        field = Uscc(allow_absent=True)
+    try:
+        field.deserialize(value)
+    except ma.ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, list) else [str(exc.messages)]
+        return str(messages[0])
+    return None
 
 
 def _normal_field(code: str, value: Any) -> Any:
@@ -674,14 +740,28 @@ def _normal_field(code: str, value: Any) -> Any:
     return str(value) if not isinstance(value, str) else value
 
 
-_SCHEMAS: dict[str, ma.Schema] = {}
+_SCHEMAS: dict[tuple[str, frozenset[str] | None], ma.Schema] = {}
+_SCHEMA_CLASSES: dict[str, type[ma.Schema]] = {
+    "licence": LicenceSchema, "penalty": PenaltySchema, "generic": RecordSchema}
 
 
-def _schema(kind: str) -> ma.Schema:
-    if kind not in _SCHEMAS:
-        _SCHEMAS[kind] = {"licence": LicenceSchema, "penalty": PenaltySchema,
-                          "generic": RecordSchema}[kind]()
-    return _SCHEMAS[kind]
+def _schema(kind: str, columns: frozenset[str] | None = None) -> ma.Schema:
+    """The schema of ``kind``; with ``columns`` (a file's header) restricted to the
+    fields the file has, which saves the work of the absent ones on every row. The
+    checks that need a field the file lacks still report it (required or conditional
+    fields are checked in the schema hooks, and required columns by the importer)."""
+    key = (kind, columns)
+    if key not in _SCHEMAS:
+        cls = _SCHEMA_CLASSES[kind]
+        only = None if columns is None else sorted(columns & set(cls._declared_fields))
+        _SCHEMAS[key] = cls(only=only) if only else cls()
+    return _SCHEMAS[key]
+
+
+def required_fields(kind: str) -> list[str]:
+    """The fields a national record of ``kind`` always needs (a file needs these columns)."""
+    return [name for name, field in _SCHEMA_CLASSES[kind]._declared_fields.items()
+            if field.required]
 
 
 def national_kind(raw: Mapping[str, Any]) -> str | None:
@@ -696,10 +776,15 @@ def national_kind(raw: Mapping[str, Any]) -> str | None:
     return "mixed"
 
 
-def load_record(raw: Any, *, kind: str | None = None) -> dict[str, Any]:
+def load_record(raw: Any, *, kind: str | None = None,
+                columns: frozenset[str] | None = None) -> dict[str, Any]:
     """Validate one record in the generic or the national form and return the values
     :func:`store_batch` takes. Raises :class:`RuleViolation` whose ``errors`` map every
-    invalid field to ``"<rule>: <message>"`` strings (or marshmallow's own message)."""
+    invalid field to ``"<rule>: <message>"`` strings (or marshmallow's own message).
+
+    ``columns``: the columns of the file the record comes from (the importer), so that
+    only those fields are read; a required column missing from the file must be
+    refused by the caller (:func:`required_fields`)."""
     if not isinstance(raw, Mapping):
         raise RuleViolation("a record is an object", errors={"_schema": ["Invalid input type."]})
     form = national_kind(raw)
@@ -717,7 +802,7 @@ def load_record(raw: Any, *, kind: str | None = None) -> dict[str, Any]:
             if kind and data["kind"] != kind:
                 raise ma.ValidationError({"kind": [_rule("one_of", f"must be {kind}")]})
             return data
-        data = _schema(form).load(raw)
+        data = _schema(form, columns).load(raw)
     except ma.ValidationError as exc:
         raise RuleViolation("invalid record", errors=flatten_errors(exc.messages)) from None
     return from_national(form, data)
@@ -833,12 +918,11 @@ def _check_values(values: dict[str, Any]) -> dict[str, Any]:
     :func:`load_record`): a valid subject code, a severity for penalties."""
     values = dict(values)
     errors: dict[str, list[str]] = {}
-    try:
-        kind, code = identify(values["subject_code"], values.get("subject_kind"),
-                              field="subject_code")
-        values["subject_code"], values["subject_kind"] = code, kind
-    except RuleViolation as exc:
-        errors.update(exc.errors)
+    identified = _identified(values["subject_code"], values.get("subject_kind"))
+    if isinstance(identified, RuleViolation):
+        errors.update(identified.errors)
+    else:
+        values["subject_kind"], values["subject_code"] = identified
     if values.get("kind") == "penalty" and not values.get("severity"):
         errors["severity"] = [_rule("required", "a penalty needs its severity")]
     if values.get("state", "active") not in STATES:
@@ -870,6 +954,9 @@ def _publicity_son(values: Mapping[str, Any], calendar: WorkingCalendar, today: 
         out["published_late"] = publicity.is_late(deadline, today)
     if state == "ended" and before == "published":
         out["publicity_ended_at"] = now
+    if state == "ended" and previous is None:
+        # pushed after its publicity period: never shown, and late by any measure
+        out["published_late"] = publicity.is_late(deadline, today)
     return out
 
 
@@ -1168,6 +1255,10 @@ def push_record(principal: Principal, values: Mapping[str, Any], *,
     if result.outcome == "failed":
         raise RuleViolation("invalid record", errors=result.errors)
     assert result.record is not None
+    if result.outcome in ("created", "updated"):
+        # bulk pushes and imports leave this to grades.grade_for, which recomputes a
+        # stored grade older than the subject's newest change when it is read
+        grades.recompute(result.record.subject_code)
     return result.record, result.outcome
 
 

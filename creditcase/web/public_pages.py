@@ -93,13 +93,19 @@ def publicity_search() -> tuple[str, int]:
             "按身份证号码查询请在查询框中输入（号码不会出现在网址中）。"])
         return _render(200, **{**context, "masked_query": None})
     if context["searched"]:
-        query = public.search(text, kind or None)
-        total = query.count()
         # one person's records fit on one page: no page links that would carry the number
         size = PERSONAL_PAGE_SIZE if personal else PAGE_SIZE
+        page = 1 if personal else _page(source.get("page"))
+        try:
+            total, items = public.search_page(text, kind or None, (page - 1) * size, size)
+        except public.SearchTooSlow:
+            context.update(searched=False, problems=[
+                "按名称查询超时，请输入更完整的名称，或按统一社会信用代码查询。"])
+            return _render(503, **context)
         pages = max(1, math.ceil(total / size))
-        page = 1 if personal else min(_page(source.get("page")), pages)
-        items = list(query.skip((page - 1) * size).limit(size))
+        if page > pages:
+            page = pages
+            total, items = public.search_page(text, kind or None, (page - 1) * size, size)
         context.update(results=public.PublicityOut(many=True).dump(items), total=total,
                        page=page, pages=1 if personal else pages)
     return _render(200, **context)

@@ -193,6 +193,27 @@ def test_a_file_that_cannot_be_imported_is_refused_before_storing(city, tmp_path
     assert CreditRecord.objects.count() == 0
 
 
+def test_required_columns(city, tmp_path):
+    columns = [c for c in COLUMNS if c not in ("severity", "CF_WSH")]
+    path = tmp_path / "p.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerow(row(1))
+    with pytest.raises(importer.ImportRefused) as refused:
+        importer.import_records(city.provider, path, severity="general")
+    assert refused.value.errors == {"header": ["required: the columns CF_WSH are missing"]}
+    columns.append("CF_WSH")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerow(row(1))
+    with pytest.raises(importer.ImportRefused) as refused:
+        importer.import_records(city.provider, path)
+    assert "--severity" in refused.value.errors["header"][0]
+    assert importer.import_records(city.provider, path, severity="general").created == 1
+
+
 def test_unreadable_files_are_refused(city, tmp_path):
     for name, data in [("x.txt", b"CF_WSH\n1\n"), ("x.json", b"{\"a\": 1}"), ("y.json", b"[1,"),
                        ("x.xlsx", b"not a workbook"), ("x.csv", b"\xff\xfe\xfa\xfb\x00")]:

@@ -93,6 +93,15 @@ def test_a_record_pushed_after_its_period_is_never_shown(city):
     assert old.publicity_regime == "NDRC-ORDER-2023-58"
     assert old.publicity_until == dt.date(2026, 6, 1) and old.publicity_state == "ended"
     assert old.published_at is None
+    assert old.publication_due is None and old.published_late is None  # no 2023 calendar
+    licence = {"XK_XDR_MC": "舞钢市恒信建材有限公司", "XK_XDR_LB": "法人及非法人组织",
+               "XK_XDR_SHXYM": COMPANY, "XK_FRDB": "李某", "XK_XKWS": "临时占道许可决定书",
+               "XK_WSH": "舞城管许〔2025〕3号", "XK_NR": "准予临时占道", "XK_JDRQ": "2025-03-03",
+               "XK_YXQZ": "2025-03-03", "XK_YXQZI": "2026-03-02", "XK_XKJG": "舞钢市城市管理局",
+               "XK_XKJGDM": AUTHORITY, "XK_LYDW": "舞钢市城市管理局", "XK_LYDWDM": AUTHORITY}
+    expired = push(city.provider, licence)
+    assert expired.publicity_state == "ended" and expired.publicity_until == dt.date(2026, 3, 2)
+    assert expired.publication_due == dt.date(2025, 3, 12) and expired.published_late is True
 
 
 # -- public search -------------------------------------------------------------------------------
@@ -186,6 +195,29 @@ def test_public_page_paginates_name_searches(city, client):
     assert first.count('data-label="决定文书号"') == 20
     second = client.get("/public/publicity", query_string={"q": "恒信", "page": 2})
     assert second.get_data(as_text=True).count('data-label="决定文书号"') == 5
+
+
+def test_a_name_search_that_runs_out_of_time_says_so(city, client, monkeypatch):
+    from pymongo.errors import ExecutionTimeout
+
+    push(city.provider, penalty("罚〔2026〕41号", "2026-11-20"))
+    collection = CreditRecord._get_collection()
+    budgets = []
+
+    class Slow:
+        def find(self, *args: Any, max_time_ms: int, **kwargs: Any):
+            budgets.append(max_time_ms)
+            raise ExecutionTimeout("operation exceeded time limit", 50)
+
+    monkeypatch.setattr(CreditRecord, "_get_collection", classmethod(lambda cls: Slow()))
+    api = client.get("/api/v1/public/publicity", query_string={"q": "恒信"})
+    assert api.status_code == 503 and api.mimetype == "application/problem+json"
+    page = client.get("/public/publicity", query_string={"q": "恒信"})
+    assert page.status_code == 503 and "查询超时" in page.get_data(as_text=True)
+    assert budgets == [5000, 5000]
+    monkeypatch.setattr(CreditRecord, "_get_collection", classmethod(lambda cls: collection))
+    by_code = client.get("/api/v1/public/publicity", query_string={"q": COMPANY})
+    assert [r["doc_no"] for r in by_code.get_json()] == ["罚〔2026〕41号"]
 
 
 def test_public_page_is_rate_limited(settings, host, city):

@@ -111,13 +111,23 @@ def test_stored_grades_follow_changes_eagerly_or_lazily(city):
     stored = grades.stored(SUBJECT)
     assert (stored.score, stored.inputs, stored.scheme) == (110, ["LIST:red"], "WG-2026-1")
 
-    penalty(city, "舞市监罚〔2026〕2号")  # the record service does not regrade
-    assert grades.stored(SUBJECT).inputs == ["LIST:red"]
+    penalty(city, "舞市监罚〔2026〕2号")  # a single push regrades at once
+    stored = grades.stored(SUBJECT)
+    assert (stored.score, stored.inputs) == (105, ["LIST:red", "RECORD:penalty:general"])
+    assert grades.grade_for(SUBJECT).version == stored.version  # up to date: not recomputed
+
+    # a bulk import does not regrade per record; reading the grade catches up
+    from creditcase.core.records import store_batch
+
+    store_batch(city.provider, [{
+        "subject_code": SUBJECT, "subject_name": "舞钢市恒信建材有限公司", "kind": "penalty",
+        "severity": "general", "title": "未按规定标注", "doc_no": "舞市监罚〔2026〕3号",
+        "decision_date": dt.date(2026, 9, 2)}])
+    assert grades.stored(SUBJECT).score == 105
     current = grades.grade_for(SUBJECT)
-    assert (current.score, current.inputs) == (105, ["LIST:red", "RECORD:penalty:general"])
-    assert grades.grade_for(SUBJECT).version == current.version  # up to date: not recomputed
+    assert current.score == 100 and current.version > stored.version
 
     grades.add_scheme(city.credit_office, scheme())
     regraded = grades.grade_for(SUBJECT)
-    assert (regraded.scheme, regraded.score) == ("WG-2027-1", 950)
+    assert (regraded.scheme, regraded.score) == ("WG-2027-1", 850)
     assert grades.recompute_many([SUBJECT, SUBJECT]) == 1

@@ -15,13 +15,16 @@ person's name as ``王**``. A full ID number never leaves this endpoint.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
+from pymongo.errors import ExecutionTimeout
 
 from creditcase.core import ids, publicity
 from creditcase.core.records import (
@@ -62,6 +65,15 @@ def public_name(record: CreditRecord) -> str:
     return mask_name(record.subject_name) if record.subject_kind == NATURAL else record.subject_name
 
 
+def public_code(record: CreditRecord, code: str | None = None) -> str:
+    """A subject code for the public: a natural person's number is always masked (even
+    one that happens to pass the USCC checksum too); a USCC is public."""
+    code = record.subject_code if code is None else code
+    if record.subject_kind == NATURAL:
+        return ids.mask_id_number(code)
+    return ids.mask(code)
+
+
 def public_text(record: CreditRecord, text: str | None) -> str | None:
     """Free text fit for the public: embedded ID numbers masked and, for a natural
     person, the person's name masked wherever it appears."""
@@ -81,7 +93,7 @@ def public_fields(record: CreditRecord) -> dict[str, Any]:
             if key in PERSONAL_ID_FIELDS:
                 value = ids.mask_id_number(value)
             elif key in _CODE_FIELDS:
-                value = ids.mask(value)
+                value = public_code(record, value)
             elif key in _NAME_FIELDS and natural:
                 value = mask_name(value)
             else:
@@ -107,7 +119,7 @@ class PublicityOut(ma.Schema):
     kind = ma.fields.String()
     kind_zh = _derived(lambda r: KINDS_OF_RECORD.get(r.kind, r.kind))
     subject_name = _derived(public_name, description="a natural person's name is masked")
-    subject_code = _derived(lambda r: ids.mask(r.subject_code), description="ID numbers masked")
+    subject_code = _derived(lambda r: public_code(r), description="ID numbers masked")
     subject_kind = ma.fields.String()
     title = _derived(lambda r: public_text(r, r.title))
     content = _derived(lambda r: public_text(r, r.content),
@@ -136,19 +148,64 @@ def exact_code(text: str) -> str | None:
         return None
 
 
-def search(text: str, kind: str | None = None) -> Any:
-    """The query set of the public search (newest decisions first)."""
-    query = publicity.public_filter()
+#: Time budget of a search by part of a name, which scans the published records
+#: (app config ``PUBLIC_NAME_SEARCH_MS`` overrides it).
+NAME_SEARCH_MS = 5000
+
+
+class SearchTooSlow(Exception):
+    """A search by part of a name ran out of its time budget."""
+
+
+def _query(text: str, kind: str | None) -> tuple[dict[str, Any], bool]:
+    code = exact_code(text) if text else None
+    # the subject code goes first: the server serves the first indexed clause from its
+    # index ((subject_code, state)), and the code selects a handful of records
+    query: dict[str, Any] = {"subject_code": code} if code else {}
+    query.update(publicity.public_filter())
     if kind:
         query["kind"] = kind
-    text = (text or "").strip()
-    if text:
-        code = exact_code(text)
-        if code:
-            query["subject_code"] = code
-        else:
-            query["subject_name"] = {"$regex": re.escape(text)}
+    if text and not code:
+        query["subject_name"] = {"$regex": re.escape(text)}
+    return query, bool(text) and not code
+
+
+def search(text: str, kind: str | None = None) -> Any:
+    """The query set of the public search (newest decisions first)."""
+    query, _ = _query((text or "").strip(), kind)
     return CreditRecord.objects(__raw__=query).order_by("-decision_date", "-published_at")
+
+
+def search_page(text: str, kind: str | None, first: int, size: int,
+                budget_ms: int | None = None) -> tuple[int, list[CreditRecord]]:
+    """``(total, records first..first+size)`` of the public search.
+
+    By code the index answers. By part of a name the published records are scanned
+    once (ids and sort keys only, within ``budget_ms``), then the page is fetched by id;
+    raises :class:`SearchTooSlow` when the scan exceeds the budget.
+    """
+    query, scan = _query((text or "").strip(), kind)
+    if not scan:
+        found = CreditRecord.objects(__raw__=query)
+        return found.count(), list(found.order_by("-decision_date", "-published_at")
+                                   .skip(first).limit(size))
+    budget = budget_ms or int(current_app.config.get("PUBLIC_NAME_SEARCH_MS", NAME_SEARCH_MS))
+    try:
+        keys = [(d.get("decision_date"), d.get("published_at"), d["_id"]) for d in
+                CreditRecord._get_collection().find(
+                    query, {"decision_date": 1, "published_at": 1}, max_time_ms=budget)]
+    except ExecutionTimeout:
+        raise SearchTooSlow() from None
+    keys.sort(key=lambda k: (_instant(k[0]), _instant(k[1])), reverse=True)
+    ids_ = [k[2] for k in keys[first:first + size]]
+    by_id = {record.pk: record for record in CreditRecord.objects(pk__in=ids_)} if ids_ else {}
+    return len(keys), [by_id[i] for i in ids_ if i in by_id]
+
+
+def _instant(value: dt.datetime | None) -> float:
+    if value is None:
+        return float("-inf")
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).timestamp()
 
 
 @blp.route("/publicity")
@@ -157,18 +214,27 @@ class PublicityView(MethodView):
              description="No login. `q` is part of a subject name, or an exact USCC or ID number. "
                          "Only records within their publicity period are returned. ID numbers "
                          "are masked (e.g. 1101**********002X) and so are natural persons' names. "
+                         "A search by part of a name scans the published records and answers 503 "
+                         "when that takes too long; a search by code is always quick. "
                          "Rate-limited per client address (429 with Retry-After). Pagination "
                          "metadata is in `X-Pagination`.", security=[])
     @blp.arguments(PublicityQuery, location="query")
     @blp.response(200, PublicityOut(many=True))
     @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.paginate()
     def get(self, query: dict[str, Any], pagination_parameters: Any) -> list[CreditRecord]:
-        records = search(query["q"], query.get("kind"))
-        pagination_parameters.item_count = records.count()
-        return list(records.skip(pagination_parameters.first_item)
-                    .limit(pagination_parameters.page_size))
+        try:
+            total, records = search_page(query["q"], query.get("kind"),
+                                         pagination_parameters.first_item,
+                                         pagination_parameters.page_size)
+        except SearchTooSlow:
+            abort(503, message="按名称查询超时，请输入更完整的名称或统一社会信用代码 (the name "
+                               "search took too long; give more of the name, or the code)")
+        pagination_parameters.item_count = total
+        return records
 
 
-__all__ = ["SHOWN_STATES", "PublicityOut", "blp", "client_address", "exact_code", "mask_name",
-           "public_fields", "public_text", "rate_limit", "search"]
+__all__ = ["NAME_SEARCH_MS", "SHOWN_STATES", "PublicityOut", "SearchTooSlow", "blp",
+           "client_address", "exact_code", "mask_name", "public_code", "public_fields",
+           "public_text", "rate_limit", "search", "search_page"]

@@ -19,7 +19,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from creditcase.core import publicity
+from creditcase.core import ids, publicity
 from creditcase.core.accounts import Principal
 from creditcase.core.errors import PermissionDenied, RuleViolation
 from creditcase.core.records import (
@@ -34,6 +34,7 @@ from creditcase.core.records import (
     load_record,
     store_batch,
 )
+from creditcase.core.subjects import NATURAL
 from creditcase.web.auth import current_principal, login_required
 from creditcase.web.schemas import BULK_MAX, BulkOut, RecordOut
 
@@ -51,6 +52,10 @@ class RecordDetailOut(RecordOut):
     """A record as its source department (or the credit office) sees it; ID numbers
     masked."""
 
+    subject_code = ma.fields.Function(
+        lambda r: ids.mask_id_number(r.subject_code) if r.subject_kind == NATURAL
+        else ids.mask(r.subject_code), metadata={"type": "string",
+                                                 "description": "ID numbers masked"})
     severity_zh = ma.fields.Function(lambda r: {"minor": "轻微", "general": "一般",
                                                 "serious": "严重"}.get(r.severity or ""),
                                      metadata={"type": "string"})
