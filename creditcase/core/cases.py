@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -502,7 +504,7 @@ class WorkflowService:
 
         if not principal.has("handler", "reviewer"):
             raise PermissionDenied("only handlers and reviewers archive cases")
-        for attempt in range(5):
+        for attempt in range(10):
             case = self.get(principal, case_id)
             if case.state == "archived":
                 raise Conflict("the case is already archived")
@@ -512,11 +514,10 @@ class WorkflowService:
             event = audit.AuditEvent(at=utcnow(), actor=principal.username,
                                      department=case.department, action="case.archived",
                                      object_type="Case", object_id=str(case.pk), detail={})
-            bundle = evidence.build_bundle(case, self.checks(case), archive_event=event)
+            bundle = evidence.build_bundle(case, self.checks(case), archive_event=event, uow=uow)
             event.detail = {"evidence_seq": bundle.seq, "evidence_hash": bundle.hash}
             case.state, case.evidence_seq, case.evidence_hash = "archived", bundle.seq, bundle.hash
             case.updated_at = event.at
-            uow.add(bundle)
             uow.save(case)
             uow.add(event)
             data = case_event_data(case, evidence_seq=bundle.seq, evidence_hash=bundle.hash)
@@ -524,9 +525,10 @@ class WorkflowService:
             try:
                 uow.commit()
             except Conflict:
-                if attempt == 4:
+                if attempt == 9:
                     raise
-                continue  # another archive took the sequence number: chain again
+                time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+                continue  # another archive moved the chain head: chain again
             self.host.on_case_event(case, "case.archived", data)
             return bundle
         raise AssertionError("unreachable")

@@ -17,7 +17,7 @@ import mongoengine as me
 
 from creditcase.core import audit
 from creditcase.core.canonical import canonical_json, plain, sha256_hex
-from creditcase.core.db import utcnow
+from creditcase.core.db import UnitOfWork, utcnow
 
 if TYPE_CHECKING:
     from creditcase.core.cases import Case
@@ -43,6 +43,19 @@ class EvidenceBundle(me.Document):
         return json.loads(self.content)
 
 
+class ChainHead(me.Document):
+    """The newest link of the chain, so that archiving reads one document by key
+    instead of searching the bundles; updated in the archive's own transaction
+    with a version guard, which also serialises concurrent archives."""
+
+    key = me.StringField(primary_key=True, default="evidence")
+    seq = me.IntField(required=True, min_value=0)
+    hash = me.StringField(required=True)
+    version = me.IntField(default=0)
+
+    meta = {"collection": "evidence_chain_head"}
+
+
 def chain_hash(seq: int, prev_hash: str, content: str) -> str:
     return sha256_hex(canonical_json({"seq": seq, "prev_hash": prev_hash,
                                       "content": json.loads(content)}))
@@ -56,11 +69,23 @@ def _case_view(case: Case) -> dict[str, Any]:
     return son
 
 
-def build_bundle(case: Case, checks: list[CreditCheck],
-                 archive_event: audit.AuditEvent) -> EvidenceBundle:
-    """The next bundle in the chain for ``case`` (not stored)."""
+def _head() -> tuple[ChainHead, bool]:
+    """The chain head and whether it is new (first archive, or a chain stored before
+    heads were kept: adopted once from its last bundle)."""
+    head = ChainHead.objects(pk="evidence").first()
+    if head is not None:
+        return head, False
     last = EvidenceBundle.objects.order_by("-seq").only("seq", "hash").first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    return ChainHead(key="evidence", seq=last.seq if last else 0,
+                     hash=last.hash if last else GENESIS), True
+
+
+def build_bundle(case: Case, checks: list[CreditCheck], archive_event: audit.AuditEvent,
+                 uow: UnitOfWork) -> EvidenceBundle:
+    """The next bundle in the chain for ``case``; the bundle and the moved chain head
+    are added to ``uow`` (a concurrent archive makes its commit fail: chain again)."""
+    head, new_head = _head()
+    seq, prev = head.seq + 1, head.hash
     trail = audit.trail("Case", str(case.pk))
     reports: dict[str, dict] = {}
     for check in checks:
@@ -79,9 +104,13 @@ def build_bundle(case: Case, checks: list[CreditCheck],
                   for e in [*trail, archive_event]],
     })
     text = canonical_json(content)
-    return EvidenceBundle(seq=seq, case_id=str(case.pk), department=case.department,
-                          created_at=utcnow(), prev_hash=prev, content=text,
-                          hash=chain_hash(seq, prev, text))
+    bundle = EvidenceBundle(seq=seq, case_id=str(case.pk), department=case.department,
+                            created_at=utcnow(), prev_hash=prev, content=text,
+                            hash=chain_hash(seq, prev, text))
+    uow.add(bundle)
+    head.seq, head.hash = bundle.seq, bundle.hash
+    uow.add(head) if new_head else uow.save(head)
+    return bundle
 
 
 @dataclass
@@ -111,6 +140,10 @@ def verify_chain() -> tuple[int, list[BadBundle]]:
         if problem:
             problems.append(BadBundle(bundle.seq, bundle.case_id, problem))
         expected_prev, expected_seq = bundle.hash, bundle.seq + 1
+    head = ChainHead.objects(pk="evidence").first()
+    if head is not None and (head.seq, head.hash) != (expected_seq - 1, expected_prev):
+        problems.append(BadBundle(head.seq, "", f"the chain head names bundle {head.seq}, but the "
+                                  f"last stored bundle is {expected_seq - 1}: bundles are missing"))
     return count, problems
 
 

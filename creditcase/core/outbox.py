@@ -15,6 +15,7 @@ EVENTS_EXCHANGE = "creditcase.events"
 CHECKS_EXCHANGE = "creditcase.checks"
 CHECK_REQUEST_KEY = "check.request"
 SOURCE = "urn:creditcase"
+SENT_RETENTION_SECONDS = 7 * 24 * 3600
 
 
 class OutboxEntry(me.Document):
@@ -32,6 +33,8 @@ class OutboxEntry(me.Document):
 
     meta = {"collection": "outbox", "indexes": [
         {"fields": ["created_at"], "partialFilterExpression": {"sent_at": None}, "name": "unsent"},
+        # sent entries are kept a week (the event-log stream keeps the events longer)
+        {"fields": ["sent_at"], "expireAfterSeconds": SENT_RETENTION_SECONDS, "name": "sent_ttl"},
     ]}
 
 

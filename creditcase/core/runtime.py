@@ -14,7 +14,7 @@ from creditcase.core.calendar import CalendarYear
 from creditcase.core.cases import Case, WorkflowService
 from creditcase.core.checks import CreditCheck
 from creditcase.core.commitments import Commitment
-from creditcase.core.evidence import EvidenceBundle
+from creditcase.core.evidence import ChainHead, EvidenceBundle
 from creditcase.core.grades import GradeResult, GradeScheme
 from creditcase.core.lists import ListEntry, ListType, Measure, ensure_catalogue
 from creditcase.core.matters import Matter
@@ -28,7 +28,7 @@ from creditcase.core.subjects import Subject
 
 #: Every stored document class; their indexes are created at start-up.
 DOCUMENTS = (Department, User, Subject, CreditRecord, ListType, Measure, ListEntry, Agency,
-             CreditReport, Case, CreditCheck, EvidenceBundle, AuditEvent, OutboxEntry,
+             CreditReport, Case, CreditCheck, EvidenceBundle, ChainHead, AuditEvent, OutboxEntry,
              CalendarYear, Matter, GradeScheme, GradeResult, Objection, RepairApplication,
              Commitment)
 
