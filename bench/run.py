@@ -1,6 +1,7 @@
 """Run every benchmark and write one JSON file and one Markdown table.
 
-    python -m bench.run              # the default sizes (about 10 minutes on 2 cores)
+    python -m bench.run              # default sizes (about 40 minutes here, most of it the
+                                     # public search benchmark filling a million records)
     python -m bench.run --full       # adds the 1,000,000-record check latency level
     python -m bench.run --quick      # small sizes, for trying the harness
     python -m bench.run --only e2e_bench,http_bench
@@ -21,6 +22,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -58,13 +61,18 @@ def run_one(name: str, extra: list[str], timeout: float) -> dict[str, Any]:
         if harness.RESULTS.exists() else {}
     harness.log(f"run: {name} {' '.join(extra)}")
     t0 = time.perf_counter()
+    # its own session, so that a timeout also ends the servers it started
+    process = subprocess.Popen([sys.executable, "-m", f"bench.{name}", *extra], cwd=harness.ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     try:
-        done = subprocess.run([sys.executable, "-m", f"bench.{name}", *extra], cwd=harness.ROOT,
-                              capture_output=True, text=True, timeout=timeout)
-        status, stdout, stderr = done.returncode, done.stdout, done.stderr
-    except subprocess.TimeoutExpired as exc:
-        status, stdout = -1, _text(exc.stdout)
-        stderr = _text(exc.stderr) + f"\ntimed out after {timeout:.0f}s"
+        stdout, stderr = process.communicate(timeout=timeout)
+        status = process.returncode
+    except subprocess.TimeoutExpired:
+        _end_group(process)
+        stdout, stderr = process.communicate()
+        status = -1
+        stderr = (stderr or "") + f"\ntimed out after {timeout:.0f}s"
     elapsed = time.perf_counter() - t0
     written = sorted(p for p in harness.RESULTS.glob("*.json")
                      if p not in before or p.stat().st_mtime > before[p]) \
@@ -81,10 +89,19 @@ def run_one(name: str, extra: list[str], timeout: float) -> dict[str, Any]:
             "stdout": stdout, "stderr_tail": stderr[-4000:], "results": data}
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes):
-        return value.decode(errors="replace")
-    return value or ""
+def _end_group(process: subprocess.Popen) -> None:
+    """Stop a timed-out benchmark and everything it started (database servers,
+    gunicorn, relay and worker processes)."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _result(run: dict[str, Any]) -> dict[str, Any] | None:
@@ -147,24 +164,29 @@ def summary_rows(runs: list[dict[str, Any]]) -> list[list[Any]]:
     return rows
 
 
-def _figures(result: dict[str, Any], limit: int = 12) -> list[tuple[str, Any]]:
-    """Numbers and verdicts of another area's result, flattened (``a.b.c``)."""
+#: words that mark a headline figure of another area's result
+HEADLINE = ("ratio", "target", "goal", "met", "ok", "p99", "p50", "per_s", "per_second", "median")
+
+
+def _figures(result: dict[str, Any], limit: int = 16) -> list[tuple[str, Any]]:
+    """Numbers and verdicts of another area's result, flattened (``a.b.c``), the
+    headline ones (ratios, targets, verdicts, percentiles, rates) first."""
     out: list[tuple[str, Any]] = []
 
     def walk(prefix: str, value: Any) -> None:
-        if len(out) >= limit:
-            return
         if isinstance(value, dict):
             for k, v in value.items():
-                if k in ("machine", "finished_at", "benchmark"):
+                if k in ("machine", "finished_at", "benchmark", "at"):
                     continue
                 walk(f"{prefix}.{k}" if prefix else k, v)
         elif isinstance(value, (bool, int, float)) or (
-                isinstance(value, str) and prefix.rsplit(".", 1)[-1] in ("target", "met")):
+                isinstance(value, str) and any(w in prefix.rsplit(".", 1)[-1] for w in HEADLINE)):
             out.append((prefix, value))
 
     walk("", result)
-    return out
+    headline = [f for f in out if any(w in f[0].rsplit(".", 1)[-1] for w in HEADLINE)]
+    rest = [f for f in out if f not in headline]
+    return (headline + rest)[:limit]
 
 
 def markdown(runs: list[dict[str, Any]], preset: str, started: str) -> str:
@@ -190,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.set_defaults(preset="default")
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
     parser.add_argument("--skip", default="", help="comma-separated benchmark names")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds per benchmark")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per benchmark")
     args = parser.parse_args(argv)
     names = discover()
     if args.only:

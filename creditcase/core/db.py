@@ -85,10 +85,14 @@ def start_embedded(data_dir: Path) -> str:
 
 def connect(uri: str | None, db_name: str, data_dir: Path = Path("var")) -> str:
     """Bind mongoengine's default alias; returns the URI used."""
+    options = {}
+    if not uri:
+        # one in-process node: retryable writes only grow the server's session registry
+        options["retryWrites"] = False
     uri = uri or start_embedded(data_dir)
     me.disconnect(DEFAULT_CONNECTION_NAME)
     me.connect(db=db_name, host=uri, alias=DEFAULT_CONNECTION_NAME, tz_aware=True,
-               uuidRepresentation="standard", serverSelectionTimeoutMS=10_000)
+               uuidRepresentation="standard", serverSelectionTimeoutMS=10_000, **options)
     return uri
 
 

@@ -102,7 +102,9 @@ def normalize(code: str) -> str:
     Nothing is validated here.
     """
     text = unicodedata.normalize("NFKC", code)
-    return "".join(ch for ch in text if not ch.isspace() and ch not in _DROPPED).upper()
+    kept = "".join(ch for ch in text if not ch.isspace() and ch not in _DROPPED)
+    # again after stripping, so that normalising twice changes nothing
+    return unicodedata.normalize("NFKC", kept).upper()
 
 
 # --------------------------------------------------------------------------
