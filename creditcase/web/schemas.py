@@ -26,8 +26,8 @@ from marshmallow import validate as v
 from creditcase.core import ids
 from creditcase.core.cases import OUTCOMES, STATES
 from creditcase.core.lists import BINDINGS, MEASURE_KINDS
-from creditcase.core.records import KINDS_OF_RECORD, SEVERITIES
-from creditcase.core.reports import AGENCY_STATUSES, RATINGS
+from creditcase.core.records import KINDS_OF_RECORD
+from creditcase.core.reports import AGENCY_STATUSES
 from creditcase.core.subjects import KINDS
 
 #: 双公示 fields that hold a person's ID number: always masked when shown.
@@ -177,35 +177,6 @@ class SubjectOut(ma.Schema):
 
 # -- records ---------------------------------------------------------------------------------
 
-class RecordIn(ma.Schema):
-    subject_code = ma.fields.String(required=True, validate=v.Length(min=1, max=40))
-    subject_name = _required_text(200)
-    subject_kind = ma.fields.String(validate=v.OneOf(tuple(KINDS)), allow_none=True)
-    kind = ma.fields.String(required=True, validate=v.OneOf(tuple(KINDS_OF_RECORD)), metadata={
-        "description": ", ".join(f"{k} {zh}" for k, zh in KINDS_OF_RECORD.items())})
-    severity = ma.fields.String(validate=v.OneOf(tuple(SEVERITIES)), allow_none=True,
-                                load_default=None)
-    title = _required_text(500)
-    content = ma.fields.String(load_default="", validate=v.Length(max=20_000))
-    doc_no = _required_text(128, metadata={"description": "决定文书号; with the source department, "
-                                                          "identifies the record (pushes are idempotent)"})
-    decision_date = ma.fields.Date(required=True)
-    effective_from = ma.fields.Date(allow_none=True)
-    effective_until = ma.fields.Date(allow_none=True)
-    authority = ma.fields.String(load_default="", validate=v.Length(max=200))
-    fields = ma.fields.Dict(
-        keys=ma.fields.String(validate=v.Regexp(r"^[A-Z][A-Z0-9_]{0,39}$",
-                                                error="field codes are upper case, e.g. CF_WSH")),
-        values=TextValue(allow_none=True), load_default=dict,
-        metadata={"description": "national 双公示 fields by code (XK_*, CF_*)"})
-    source_department = ma.fields.String(validate=v.Length(min=1, max=32), metadata={
-        "description": "push on behalf of another department (credit office and admin only)"})
-
-    @ma.validates_schema
-    def _dates(self, data: dict[str, Any], **kwargs: Any) -> None:
-        _date_order(data, "effective_from", "effective_until")
-
-
 class RecordOut(ma.Schema):
     id = ma.fields.String(attribute="pk")
     subject_code = _derived(lambda r: ids.mask(r.subject_code))
@@ -237,11 +208,6 @@ class RecordOut(ma.Schema):
 class PushOut(ma.Schema):
     outcome = ma.fields.String(metadata={"description": "created, updated or unchanged"})
     record = ma.fields.Nested(RecordOut)
-
-
-class BulkIn(ma.Schema):
-    records = ItemList(ma.fields.Nested(RecordIn), required=True,
-                       validate=v.Length(min=1, max=BULK_MAX))
 
 
 class BulkItemOut(ma.Schema):
@@ -359,19 +325,6 @@ class AgencyOut(ma.Schema):
     filing_valid_until = ma.fields.Date()
     status = ma.fields.String()
     status_zh = _derived(lambda a: AGENCY_STATUSES.get(a.status, a.status))
-
-
-class ReportIn(ma.Schema):
-    number = _required_text(64, metadata={"description": "报告编号"})
-    subject_code = ma.fields.String(required=True, validate=v.Length(min=1, max=40))
-    subject_name = _required_text(200)
-    agency_filing_no = _required_text(64)
-    issue_date = ma.fields.Date(required=True)
-    rating = ma.fields.String(required=True, validate=v.OneOf(RATINGS))
-    sections = ma.fields.Dict(keys=ma.fields.String(), load_default=dict, validate=_no_floats,
-                              metadata={"description": "content sections (基本情况, 经营业务, ...)"})
-    risk_warnings = ma.fields.List(ma.fields.String(validate=v.Length(max=1000)),
-                                   load_default=list)
 
 
 class ValidityOut(ma.Schema):
@@ -620,30 +573,6 @@ class PublicityQuery(ma.Schema):
         "description": "subject name (or part of it), or an exact USCC / ID number"})
     kind = ma.fields.String(validate=v.OneOf(("licence", "penalty")),
                             metadata={"description": "licence 行政许可 or penalty 行政处罚"})
-
-
-class PublicRecordOut(ma.Schema):
-    id = ma.fields.String(attribute="pk")
-    kind = ma.fields.String()
-    kind_zh = _derived(lambda r: KINDS_OF_RECORD.get(r.kind, r.kind))
-    subject_name = ma.fields.String()
-    subject_code = _derived(lambda r: ids.mask(r.subject_code),
-                            description="ID numbers masked")
-    subject_kind = ma.fields.String()
-    title = _derived(lambda r: mask_text(r.title))
-    content = _derived(lambda r: mask_text(r.content),
-                       description="ID numbers in the text are masked")
-    doc_no = ma.fields.String()
-    decision_date = ma.fields.Date()
-    effective_from = ma.fields.Date(allow_none=True)
-    effective_until = ma.fields.Date(allow_none=True)
-    authority = ma.fields.String()
-    severity = ma.fields.String(allow_none=True)
-    disputed = _derived(lambda r: r.state == "disputed", "boolean",
-                        description="异议处理中 (under objection)")
-    published_at = ma.fields.DateTime(allow_none=True)
-    fields = _derived(lambda r: mask_fields(r.fields), "object",
-                      description="ID numbers and personal codes masked")
 
 
 # -- meta ------------------------------------------------------------------------------------
