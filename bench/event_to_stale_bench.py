@@ -28,20 +28,16 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
-import kombu
-
+from bench import harness
 from creditcase.config import Settings
 from creditcase.core import accounts, ids, records, runtime
 from creditcase.core.accounts import Principal
@@ -57,25 +53,6 @@ DEPARTMENT = "410481-BENCH"
 LAND_APPLICATION = {"parcel_no": "舞自然资〔2026〕-07号", "location": "舞钢市垭口街道",
                     "area_m2": "12000", "land_use": "工业", "transfer_method": "挂牌",
                     "starting_price": "3600000", "bid_deposit_paid": True, "term_years": 50}
-
-
-@contextlib.contextmanager
-def private_vhost(base_url: str) -> Iterator[str]:
-    """The broker URL in a fresh virtual host when ``rabbitmqctl`` is at hand."""
-    if shutil.which("rabbitmqctl") is None:
-        print(f"rabbitmqctl not found: using {kombu.Connection(base_url).as_uri()} as it is")
-        yield base_url
-        return
-    parsed = kombu.Connection(base_url)
-    vhost = f"creditcase-bench-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    try:
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, parsed.userid,
-                        ".*", ".*", ".*"], check=True)
-        yield (f"amqp://{quote(parsed.userid, safe='')}:{quote(parsed.password, safe='')}@"
-               f"{parsed.hostname}:{parsed.port or 5672}/{quote(vhost, safe='')}")
-    finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
 
 
 @contextlib.contextmanager
@@ -145,13 +122,6 @@ def wait_for(predicate, what: str, timeout: float) -> None:
         time.sleep(0.2)
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subjects", type=int, default=200, help="cases, one per subject")
@@ -160,7 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     base_url = os.environ.get("CREDITCASE_AMQP_URL") or DEFAULT_AMQP_URL
     with tempfile.TemporaryDirectory(prefix="creditcase-bench-") as tmp, \
-            private_vhost(base_url) as amqp_url, \
+            harness.private_vhost(base_url) as amqp_url, \
             standalone_database(Path(tmp) / "db") as mongodb_uri:
         settings = Settings(mongodb_uri=mongodb_uri, mongodb_db="creditcase_bench",
                             amqp_url=amqp_url, data_dir=Path(tmp), secret_key="bench")
@@ -213,8 +183,8 @@ def main() -> None:
     to_relay = [(sent[event_id] - at).total_seconds() * 1000 for event_id, at in pushed.items()]
     after_relay = [max((done[event_id] - sent[event_id]).total_seconds() * 1000, 0.0)
                    for event_id in pushed]
-    summary = {"p50": percentile(latencies, 50), "p90": percentile(latencies, 90),
-               "p99": percentile(latencies, 99), "max": max(latencies),
+    summary = {"p50": harness.percentile(latencies, 50), "p90": harness.percentile(latencies, 90),
+               "p99": harness.percentile(latencies, 99), "max": max(latencies),
                "mean": statistics.fmean(latencies)}
     print()
     print(f"{'pushes':>8}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'max ms':>10}")
@@ -222,7 +192,8 @@ def main() -> None:
           f"{summary['p99']:10.1f}{summary['max']:10.1f}")
     for label, values in (("push -> relay marked the event sent", to_relay),
                           ("then -> stale marker done", after_relay)):
-        print(f"  {label:38} p50 {percentile(values, 50):7.1f}  p99 {percentile(values, 99):7.1f}")
+        p50, p99 = harness.percentile(values, 50), harness.percentile(values, 99)
+        print(f"  {label:38} p50 {p50:7.1f}  p99 {p99:7.1f}")
     print(f"cases made stale: {stale_cases} of {len(codes)}")
     ok = summary["p99"] < 500 and stale_cases == len(codes)
     print(f"p99 under 500 ms: {'OK' if ok else 'MISSED'}")
@@ -232,10 +203,10 @@ def main() -> None:
     path.write_text(json.dumps({
         "benchmark": "event_to_stale", "at": stamp, "subjects": args.subjects,
         "rate_per_s": args.rate, "workers": args.workers, "latency_ms": summary,
-        "until_relay_marked_sent_ms": {"p50": percentile(to_relay, 50),
-                                       "p99": percentile(to_relay, 99)},
-        "after_relay_ms": {"p50": percentile(after_relay, 50),
-                           "p99": percentile(after_relay, 99)},
+        "until_relay_marked_sent_ms": {"p50": harness.percentile(to_relay, 50),
+                                       "p99": harness.percentile(to_relay, 99)},
+        "after_relay_ms": {"p50": harness.percentile(after_relay, 50),
+                           "p99": harness.percentile(after_relay, 99)},
         "cases_made_stale": stale_cases, "goal_p99_ms": 500,
         "database": "SecantusDB (secantusd-py)", "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_average": os.getloadavg(),

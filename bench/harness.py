@@ -28,10 +28,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+import kombu
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -215,6 +219,26 @@ def reads(before: dict[str, int], after: dict[str, int]) -> int:
 
 
 # -- the broker ----------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def private_vhost(base_url: str) -> Iterator[str]:
+    """The broker URL in a fresh virtual host when ``rabbitmqctl`` is at hand."""
+    if shutil.which("rabbitmqctl") is None:
+        print(f"rabbitmqctl not found: using {kombu.Connection(base_url).as_uri()} as it is")
+        yield base_url
+        return
+    parsed = kombu.Connection(base_url)
+    vhost = f"creditcase-bench-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
+    try:
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, parsed.userid,
+                        ".*", ".*", ".*"], check=True)
+        yield (f"amqp://{quote(parsed.userid, safe='')}:{quote(parsed.password, safe='')}@"
+               f"{parsed.hostname}:{parsed.port or 5672}/{quote(vhost, safe='')}")
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
+
+
 
 def ensure_vhost(vhost: str = BENCH_VHOST) -> None:
     """Create the benchmark virtual host (idempotent) so benchmark queues never share

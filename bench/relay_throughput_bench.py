@@ -27,7 +27,6 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import socket
 import statistics
 import subprocess
@@ -37,10 +36,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import kombu
 
+from bench import harness
 from creditcase.config import Settings
 from creditcase.core import outbox, runtime
 from creditcase.core.db import utcnow
@@ -51,25 +50,6 @@ from creditcase.queue.relay import Relay
 RESULTS = Path(__file__).resolve().parent / "results"
 ROUTING_KEY = "objection.filed"  # bound by the event log only: no consumer work in the way
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
-
-
-@contextlib.contextmanager
-def private_vhost(base_url: str) -> Iterator[str]:
-    """The broker URL in a fresh virtual host when ``rabbitmqctl`` is at hand."""
-    if shutil.which("rabbitmqctl") is None:
-        print(f"rabbitmqctl not found: using {kombu.Connection(base_url).as_uri()} as it is")
-        yield base_url
-        return
-    parsed = kombu.Connection(base_url)
-    vhost = f"creditcase-bench-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    try:
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, parsed.userid,
-                        ".*", ".*", ".*"], check=True)
-        yield (f"amqp://{quote(parsed.userid, safe='')}:{quote(parsed.password, safe='')}@"
-               f"{parsed.hostname}:{parsed.port or 5672}/{quote(vhost, safe='')}")
-    finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
 
 
 @contextlib.contextmanager
@@ -186,7 +166,7 @@ def main() -> None:
     base_url = os.environ.get("CREDITCASE_AMQP_URL") or DEFAULT_AMQP_URL
     database_server = contextlib.nullcontext(args.mongodb_uri) if args.mongodb_uri \
         else standalone_database()
-    with private_vhost(base_url) as amqp_url, database_server as mongodb_uri:
+    with harness.private_vhost(base_url) as amqp_url, database_server as mongodb_uri:
         settings = Settings(mongodb_uri=mongodb_uri, mongodb_db="creditcase_bench",
                             amqp_url=amqp_url, data_dir=Path(tempfile.gettempdir()))
         runtime.init_storage(settings)

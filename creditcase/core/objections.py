@@ -40,11 +40,11 @@ from typing import Any
 import mongoengine as me
 from bson import ObjectId
 
-from creditcase.core import audit, grades, outbox
+from creditcase.core import audit, grades, outbox, procedures
 from creditcase.core.accounts import Principal
 from creditcase.core.calendar import CalendarDataMissing, current_calendar
 from creditcase.core.db import UnitOfWork, local_today, utcnow
-from creditcase.core.errors import ConcurrentUpdate, Conflict, NotFound, PermissionDenied, RuleViolation
+from creditcase.core.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from creditcase.core.lists import remove_founded_on
 from creditcase.core.subjects import identify
 
@@ -246,23 +246,6 @@ def _require_provider(principal: Principal, objection: Objection) -> None:
                                " answers the provider check")
 
 
-def _expect(objection: Objection, *states: str, expected_version: int | None = None) -> None:
-    if expected_version is not None and objection.version != expected_version:
-        raise ConcurrentUpdate(f"objection {objection.number} is at version {objection.version}",
-                               errors={"expected_version": [f"current version is {objection.version}"]})
-    if objection.state not in states:
-        raise Conflict(f"objection {objection.number} is {objection.state}; this step needs "
-                       f"{' or '.join(states)}",
-                       errors={"state": [f"is {objection.state}, expected {' or '.join(states)}"]})
-
-
-def _reason(text: str | None, field: str = "reason") -> str:
-    text = (text or "").strip()
-    if not text:
-        raise RuleViolation(f"a {field} is required", errors={field: ["required"]})
-    return text
-
-
 def _mark(uow: UnitOfWork, principal: Principal, record: Any, state: str) -> None:
     """Set the record's state (version-guarded) with its audit and ``record.updated`` event."""
     from creditcase.core.records import record_event_data
@@ -348,7 +331,7 @@ def accept(principal: Principal, objection_id: str, *, on: dt.date | None = None
     """Accept the objection: the record is marked disputed until the review ends."""
     _require_office(principal, "decides on acceptance")
     objection = get(objection_id)
-    _expect(objection, "SUBMITTED", expected_version=expected_version)
+    procedures.expect(objection, "objection", "SUBMITTED", expected_version=expected_version)
     record = _record(objection.record_id)
     if record is None or record.state != "active":
         state = record.state if record is not None else "gone"
@@ -369,8 +352,8 @@ def reject(principal: Principal, objection_id: str, reason: str, *, on: dt.date 
     """Do not accept the objection (不予受理), with the reason."""
     _require_office(principal, "decides on acceptance")
     objection = get(objection_id)
-    _expect(objection, "SUBMITTED", expected_version=expected_version)
-    objection.decision_reason = _reason(reason)
+    procedures.expect(objection, "objection", "SUBMITTED", expected_version=expected_version)
+    objection.decision_reason = procedures.required_reason(reason)
     _enter(objection, "REJECTED", principal, on or local_today(), objection.decision_reason)
     uow = UnitOfWork()
     uow.save(objection)
@@ -383,7 +366,7 @@ def start_platform_check(principal: Principal, objection_id: str, *, on: dt.date
     """The platform checks its own processing; due 2 working days after acceptance."""
     _require_office(principal, "runs the platform check")
     objection = get(objection_id)
-    _expect(objection, "ACCEPTED", expected_version=expected_version)
+    procedures.expect(objection, "objection", "ACCEPTED", expected_version=expected_version)
     _enter(objection, "PLATFORM_CHECK", principal, on or local_today(), due=objection.due_date)
     uow = UnitOfWork()
     uow.save(objection)
@@ -396,7 +379,7 @@ def refer_to_provider(principal: Principal, objection_id: str, note: str = "", *
     """Send the 协查函 to the record's source department: reply due in 10 working days."""
     _require_office(principal, "refers an objection to the information provider")
     objection = get(objection_id)
-    _expect(objection, "PLATFORM_CHECK", expected_version=expected_version)
+    procedures.expect(objection, "objection", "PLATFORM_CHECK", expected_version=expected_version)
     _enter(objection, "PROVIDER_CHECK", principal, on or local_today(), note.strip())
     uow = UnitOfWork()
     uow.save(objection)
@@ -457,14 +440,15 @@ def uphold(principal: Principal, objection_id: str, outcome: str, reason: str, *
     From PLATFORM_CHECK (the platform's own error, credit office) or PROVIDER_CHECK
     (the record's source department)."""
     objection = get(objection_id)
-    _expect(objection, "PLATFORM_CHECK", "PROVIDER_CHECK", expected_version=expected_version)
+    procedures.expect(objection, "objection", "PLATFORM_CHECK", "PROVIDER_CHECK",
+                      expected_version=expected_version)
     if objection.state == "PLATFORM_CHECK":
         _require_office(principal, "upholds an objection at the platform check")
     else:
         _require_provider(principal, objection)
     if outcome not in OUTCOMES:
         raise RuleViolation("unknown outcome", errors={"outcome": ["corrected or revoked"]})
-    reason = _reason(reason)
+    reason = procedures.required_reason(reason)
     corrections = dict(corrections or {})
     if outcome == "corrected":
         _validate_corrections(corrections)
@@ -521,9 +505,9 @@ def dismiss(principal: Principal, objection_id: str, reason: str, *, on: dt.date
             expected_version: int | None = None) -> Objection:
     """The provider confirms the record: the objection is not founded; the mark is lifted."""
     objection = get(objection_id)
-    _expect(objection, "PROVIDER_CHECK", expected_version=expected_version)
+    procedures.expect(objection, "objection", "PROVIDER_CHECK", expected_version=expected_version)
     _require_provider(principal, objection)
-    objection.decision_reason = _reason(reason)
+    objection.decision_reason = procedures.required_reason(reason)
     on = on or local_today()
     _enter(objection, "DISMISSED", principal, on, objection.decision_reason)
     record = _record(objection.record_id)
@@ -540,7 +524,8 @@ def close(principal: Principal, objection_id: str, note: str = "", *, on: dt.dat
     """The result has been fed back to the applicant (办结)."""
     _require_office(principal, "closes objections")
     objection = get(objection_id)
-    _expect(objection, "REJECTED", "UPHELD", "DISMISSED", expected_version=expected_version)
+    procedures.expect(objection, "objection", "REJECTED", "UPHELD", "DISMISSED",
+                      expected_version=expected_version)
     _enter(objection, "CLOSED", principal, on or local_today(), note.strip(), due=None)
     objection.due_unknown = False
     uow = UnitOfWork()

@@ -41,10 +41,10 @@ from typing import Any
 import mongoengine as me
 from bson import ObjectId
 
-from creditcase.core import audit, grades, outbox
+from creditcase.core import audit, grades, outbox, procedures
 from creditcase.core.accounts import Principal
 from creditcase.core.db import UnitOfWork, local_today, utcnow
-from creditcase.core.errors import ConcurrentUpdate, Conflict, NotFound, PermissionDenied, RuleViolation
+from creditcase.core.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from creditcase.core.lists import REPAIR_REASON, remove_founded_on
 from creditcase.core.objections import OPEN_STATES as OPEN_OBJECTION_STATES
 from creditcase.core.objections import Objection, working_day_due
@@ -190,18 +190,6 @@ def _commit(uow: UnitOfWork, principal: Principal, application: RepairApplicatio
     uow.commit()
 
 
-def _expect(application: RepairApplication, *states: str,
-            expected_version: int | None = None) -> None:
-    if expected_version is not None and application.version != expected_version:
-        raise ConcurrentUpdate(f"repair application {application.number} is at version "
-                               f"{application.version}",
-                               errors={"expected_version": [f"current version is {application.version}"]})
-    if application.state not in states:
-        raise Conflict(f"repair application {application.number} is {application.state}; this "
-                       f"step needs {' or '.join(states)}",
-                       errors={"state": [f"is {application.state}, expected {' or '.join(states)}"]})
-
-
 def _require_window(principal: Principal, application: RepairApplication | None = None) -> None:
     if principal.has("credit_office"):
         return
@@ -223,13 +211,6 @@ def _require_decider(principal: Principal, application: RepairApplication) -> No
             or not principal.has("reviewer", "data_provider", "dept_admin"):
         raise PermissionDenied(f"the department that made the finding "
                                f"({application.deciding_department}) decides (谁认定、谁修复)")
-
-
-def _reason(text: str | None) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise RuleViolation("a reason is required", errors={"reason": ["required"]})
-    return text
 
 
 # -- drafting and submitting -------------------------------------------------------------------
@@ -293,7 +274,7 @@ def update_draft(principal: Principal, application_id: str, changes: dict[str, A
     """Change the evidence, the commitment or the contact of a draft."""
     application = get(application_id)
     _require_window(principal, application)
-    _expect(application, "DRAFT", expected_version=expected_version)
+    procedures.expect(application, "repair application", "DRAFT", expected_version=expected_version)
     allowed = ("obligations_evidence", "commitment_id", "applicant_contact", "applicant_name")
     unknown = sorted(set(changes) - set(allowed))
     if unknown:
@@ -347,7 +328,7 @@ def submit(principal: Principal, application_id: str, *, on: dt.date | None = No
 
     application = get(application_id)
     _require_window(principal, application)
-    _expect(application, "DRAFT", expected_version=expected_version)
+    procedures.expect(application, "repair application", "DRAFT", expected_version=expected_version)
     on = on or local_today()
     if on < REGIME_FROM:
         raise RuleViolation("this repair procedure applies from 2026-04-01",
@@ -392,7 +373,7 @@ def forward(principal: Principal, application_id: str, *, on: dt.date | None = N
     """The credit office forwards the application to the deciding department."""
     _require_office(principal, "forwards repair applications")
     application = get(application_id)
-    _expect(application, "SUBMITTED", expected_version=expected_version)
+    procedures.expect(application, "repair application", "SUBMITTED", expected_version=expected_version)
     _enter(application, "FORWARDED", principal, on or local_today(),
            f"转 {application.deciding_department}")
     uow = UnitOfWork()
@@ -405,7 +386,7 @@ def accept(principal: Principal, application_id: str, *, on: dt.date | None = No
            expected_version: int | None = None) -> RepairApplication:
     application = get(application_id)
     _require_decider(principal, application)
-    _expect(application, "FORWARDED", expected_version=expected_version)
+    procedures.expect(application, "repair application", "FORWARDED", expected_version=expected_version)
     _enter(application, "ACCEPTED", principal, on or local_today())
     uow = UnitOfWork()
     uow.save(application)
@@ -417,8 +398,8 @@ def not_accept(principal: Principal, application_id: str, reason: str, *,
                on: dt.date | None = None, expected_version: int | None = None) -> RepairApplication:
     application = get(application_id)
     _require_decider(principal, application)
-    _expect(application, "FORWARDED", expected_version=expected_version)
-    application.decision_reason = _reason(reason)
+    procedures.expect(application, "repair application", "FORWARDED", expected_version=expected_version)
+    application.decision_reason = procedures.required_reason(reason)
     _enter(application, "NOT_ACCEPTED", principal, on or local_today(), application.decision_reason)
     uow = UnitOfWork()
     uow.save(application)
@@ -430,7 +411,7 @@ def start_review(principal: Principal, application_id: str, *, on: dt.date | Non
                  expected_version: int | None = None) -> RepairApplication:
     application = get(application_id)
     _require_decider(principal, application)
-    _expect(application, "ACCEPTED", expected_version=expected_version)
+    procedures.expect(application, "repair application", "ACCEPTED", expected_version=expected_version)
     _enter(application, "UNDER_REVIEW", principal, on or local_today(), keep_due=True)
     uow = UnitOfWork()
     uow.save(application)
@@ -442,8 +423,8 @@ def reject(principal: Principal, application_id: str, reason: str, *, on: dt.dat
            expected_version: int | None = None) -> RepairApplication:
     application = get(application_id)
     _require_decider(principal, application)
-    _expect(application, "UNDER_REVIEW", expected_version=expected_version)
-    application.decision_reason = _reason(reason)
+    procedures.expect(application, "repair application", "UNDER_REVIEW", expected_version=expected_version)
+    application.decision_reason = procedures.required_reason(reason)
     _enter(application, "REJECTED", principal, on or local_today(), application.decision_reason)
     uow = UnitOfWork()
     uow.save(application)
@@ -459,7 +440,7 @@ def approve(principal: Principal, application_id: str, note: str = "", *,
 
     application = get(application_id)
     _require_decider(principal, application)
-    _expect(application, "UNDER_REVIEW", expected_version=expected_version)
+    procedures.expect(application, "repair application", "UNDER_REVIEW", expected_version=expected_version)
     record = _record(application.record_id)
     if record is None or record.state != "active":
         state = record.state if record is not None else "gone"
@@ -499,7 +480,8 @@ def close(principal: Principal, application_id: str, note: str = "", *,
     """The result has been served on the applicant (办结)."""
     _require_office(principal, "closes repair applications")
     application = get(application_id)
-    _expect(application, "NOT_ACCEPTED", "APPROVED", "REJECTED", expected_version=expected_version)
+    procedures.expect(application, "repair application", "NOT_ACCEPTED", "APPROVED", "REJECTED",
+                      expected_version=expected_version)
     _enter(application, "CLOSED", principal, on or local_today(), (note or "").strip())
     uow = UnitOfWork()
     uow.save(application)
